@@ -30,9 +30,16 @@ const lockHash = createHash("sha256").update(lock).digest("hex");
 const stamp = join(root, "node_modules", ".computehive-lock");
 const installed = existsSync(stamp) ? readFileSync(stamp, "utf8").trim() : "";
 if (installed !== lockHash) {
-  say(existsSync(join(root, "node_modules")) ? "lockfile changed: npm ci" : "first run: npm ci (about a minute)");
+  say(
+    existsSync(join(root, "node_modules"))
+      ? "lockfile changed: npm ci"
+      : "first run: npm ci (about a minute)",
+  );
   try {
-    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+    execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], {
+      cwd: root,
+      stdio: "inherit",
+    });
   } catch {
     process.stderr.write("[ensure] npm ci failed: is the npm registry reachable? See the output above.\n");
     process.exit(1);
@@ -42,7 +49,9 @@ if (installed !== lockHash) {
 
 for (const bin of ["forge", "anvil", "cast"]) {
   if (!existsSync(join(root, "node_modules", ".bin", bin))) {
-    process.stderr.write(`[ensure] node_modules/.bin/${bin} is missing after install: remove node_modules and retry.\n`);
+    process.stderr.write(
+      `[ensure] node_modules/.bin/${bin} is missing after install: remove node_modules and retry.\n`,
+    );
     process.exit(1);
   }
 }

@@ -1,0 +1,7 @@
+// @computehive/sdk: typed ABIs (generated from forge artifacts by `npx wagmi generate`), the deployment
+// record, and helpers shared by the dApp and the lender tools. Browser-safe; file loading lives in
+// '@computehive/sdk/node'.
+
+export * from "./cid.ts";
+export * from "./deployments.ts";
+export * from "./generated.ts";
