@@ -7,12 +7,11 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
-import {AutomationCompatibleInterface} from
-    "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
-
 import {
-    IMarket, Status, Host, Hardware, Listing, Booking, MarketParams
-} from "./interfaces/IMarket.sol";
+    AutomationCompatibleInterface
+} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
+
+import {IMarket, Status, Host, Hardware, Listing, Booking, MarketParams} from "./interfaces/IMarket.sol";
 import {CalendarLib} from "./libraries/CalendarLib.sol";
 import {PricingLib} from "./libraries/PricingLib.sol";
 import {DeclineReason} from "./libraries/DeclineReason.sol";
@@ -42,6 +41,8 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
     /// @notice Bookings `checkUpkeep` scans, and ripe bookings it returns, when given no checkData.
     uint256 public constant DEFAULT_UPKEEP_SCAN = 500;
     uint256 public constant DEFAULT_UPKEEP_BATCH = 20;
+    /// @notice Most ripe bookings one `checkUpkeep` returns, whatever checkData asks.
+    uint256 public constant MAX_UPKEEP_BATCH = 200;
 
     /* IMMUTABLES */
 
@@ -223,7 +224,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
         listingId = ++_listingCount;
         _listings[listingId] = Listing({
-            hostId: uint32(hostId),
+            hostId: hostId.toUint32(),
             pricePerHour: pricePerHour,
             minSlots: minSlots,
             maxSlots: maxSlots,
@@ -242,34 +243,34 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
     /// @inheritdoc IMarket
     function setListingPrice(uint256 listingId, uint128 pricePerHour) external {
-        Listing storage l = _lenderListing(listingId);
+        Listing storage listing = _lenderListing(listingId);
         if (pricePerHour == 0) revert ZeroPrice();
-        l.pricePerHour = pricePerHour;
+        listing.pricePerHour = pricePerHour;
         emit ListingPriceUpdated(listingId, pricePerHour);
     }
 
     /// @inheritdoc IMarket
     function setListingTerms(uint256 listingId, uint16 minSlots, uint16 maxSlots, uint32 leadTime) external {
-        Listing storage l = _lenderListing(listingId);
+        Listing storage listing = _lenderListing(listingId);
         _checkTerms(minSlots, maxSlots, leadTime);
-        l.minSlots = minSlots;
-        l.maxSlots = maxSlots;
-        l.leadTime = leadTime;
+        listing.minSlots = minSlots;
+        listing.maxSlots = maxSlots;
+        listing.leadTime = leadTime;
         emit ListingTermsUpdated(listingId, minSlots, maxSlots, leadTime);
     }
 
     /// @inheritdoc IMarket
     function setListingActive(uint256 listingId, bool active) external {
-        Listing storage l = _lenderListing(listingId);
-        l.active = active;
+        Listing storage listing = _lenderListing(listingId);
+        listing.active = active;
         emit ListingActiveSet(listingId, active);
     }
 
     /// @inheritdoc IMarket
     function setListingMetadata(uint256 listingId, string calldata metadataCid) external {
-        Listing storage l = _lenderListing(listingId);
+        Listing storage listing = _lenderListing(listingId);
         _checkLength(bytes(metadataCid).length, MAX_CID_LENGTH, true);
-        l.metadataCid = metadataCid;
+        listing.metadataCid = metadataCid;
         emit ListingMetadataUpdated(listingId, metadataCid);
     }
 
@@ -283,18 +284,18 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         nonReentrant
         returns (uint256 bookingId)
     {
-        Listing storage l = _listing(listingId);
-        if (!l.active) revert ListingInactive(listingId);
-        uint256 hostId = l.hostId;
+        Listing storage listing = _listing(listingId);
+        if (!listing.active) revert ListingInactive(listingId);
+        uint256 hostId = listing.hostId;
         Host storage h = _hosts[hostId];
         if (msg.sender == h.lender || msg.sender == h.agent) revert SelfBooking();
         if (h.unbondAt != 0) revert HostUnbonding(hostId);
         if (h.bond < MIN_BOND) revert InsufficientBond(h.bond, MIN_BOND);
         if (sessionPubKey == bytes32(0)) revert BadSessionKey();
         _checkLength(sshPubKey.length, MAX_SSH_KEY_LENGTH, false);
-        _checkWindow(l, start, end);
+        _checkWindow(listing, start, end);
         if (!_calendars[listingId].reserve(start / SLOT, end / SLOT)) revert SlotTaken(listingId, start, end);
-        (uint256 price, address asset) = _price(l, end - start);
+        (uint256 price, address asset) = _price(listing, end - start);
         uint16 fee = feeBps;
 
         bookingId = ++_bookingCount;
@@ -305,21 +306,20 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         b.end = end;
         b.status = Status.Booked;
         b.price = price.toUint128();
-        b.listingId = uint32(listingId);
+        b.listingId = listingId.toUint32();
         b.feeBps = fee;
         b.stamp = uint40(block.timestamp);
         ++h.openBookings;
 
         emit Booked(bookingId, listingId, msg.sender, start, end, asset, price, fee, sessionPubKey, sshPubKey);
 
-        _collect(asset, price, l.usdPriced);
+        _collect(asset, price, listing.usdPriced);
     }
 
     /// @inheritdoc IMarket
     function activate(uint256 bookingId, bytes calldata encryptedEndpoint) external {
         Booking storage b = _booking(bookingId);
         _onlyAgent(b, bookingId);
-        _checkLength(encryptedEndpoint.length, MAX_ENDPOINT_LENGTH, false);
         Status status = b.status;
         if (status == Status.Booked) {
             uint256 deadline = _min(b.start + ACTIVATION_GRACE, b.end);
@@ -331,6 +331,8 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         } else {
             revert WrongStatus(bookingId, status);
         }
+        _checkLength(encryptedEndpoint.length, MAX_ENDPOINT_LENGTH, false);
+
         emit EndpointPublished(bookingId, msg.sender, encryptedEndpoint, status == Status.Active);
     }
 
@@ -365,8 +367,8 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
         b.status = Status.Cancelled;
         _release(b);
-        Listing storage l = _listings[b.listingId];
-        Host storage h = _hosts[l.hostId];
+        Listing storage listing = _listings[b.listingId];
+        Host storage h = _hosts[listing.hostId];
         --h.openBookings;
         uint256 price = b.price;
         // Free until the cutoff; after it a share of the price compensates the lender for the held slots.
@@ -375,7 +377,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
         emit BookingCancelled(bookingId, price - lateFee, lateFee - platformFee, platformFee);
 
-        address asset = l.asset;
+        address asset = listing.asset;
         _credit(b.borrower, asset, price - lateFee);
         _credit(h.lender, asset, lateFee - platformFee);
         _credit(treasury, asset, platformFee);
@@ -448,8 +450,8 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         if (msg.sender != arbiter) revert NotArbiter(msg.sender);
         Booking storage b = _booking(bookingId);
         if (b.status != Status.Disputed) revert WrongStatus(bookingId, b.status);
-        uint256 duration = b.end - b.start;
-        if (usedSeconds > duration) revert UsageTooHigh(usedSeconds, duration);
+        uint256 maxSeconds = _sessionEnd(b) - b.start;
+        if (usedSeconds > maxSeconds) revert UsageTooHigh(usedSeconds, maxSeconds);
         Host storage h = _hosts[_listings[b.listingId].hostId];
         if (slash > h.bond) revert BondTooSmall(slash, h.bond);
 
@@ -504,8 +506,11 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
             ? (upkeepCursor, DEFAULT_UPKEEP_SCAN, DEFAULT_UPKEEP_BATCH)
             : abi.decode(checkData, (uint256, uint256, uint256));
         if (from == 0) from = 1;
-        uint256 last = _min(from + scan, _bookingCount + 1);
-        uint256[] memory ids = new uint256[](maxBatch);
+        uint256 count = _bookingCount;
+        // Clamped so that no checkData can overflow the range or allocate past what a batch could settle.
+        uint256 last = from > count ? from : from + _min(scan, count + 1 - from);
+        uint256[] memory ids = new uint256[](_min(maxBatch, MAX_UPKEEP_BATCH));
+        maxBatch = ids.length;
         uint256 n;
         for (uint256 id = from; id < last && n < maxBatch; ++id) {
             if (isRipe(id)) ids[n++] = id;
@@ -559,9 +564,9 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
     /// @inheritdoc IMarket
     function quote(uint256 listingId, uint40 start, uint40 end) external view returns (uint256 price, address asset) {
-        Listing storage l = _listing(listingId);
+        Listing storage listing = _listing(listingId);
         if (end <= start) revert EmptyWindow(start, end);
-        return _price(l, end - start);
+        return _price(listing, end - start);
     }
 
     /* OWNER */
@@ -600,6 +605,11 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         usdFeed = AggregatorV3Interface(feed);
         usdFeedMaxAge = maxAge;
         emit UsdFeedSet(feed, maxAge);
+    }
+
+    /// @notice Disabled: without an owner the fee, arbiter and pause could never change again.
+    function renounceOwnership() public view override onlyOwner {
+        revert RenounceDisabled();
     }
 
     /// @inheritdoc IMarket
@@ -714,17 +724,18 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
     function _settle(uint256 bookingId, Booking storage b, uint256 used) internal {
         b.status = Status.Settled;
         b.usedSeconds = uint32(used);
-        Listing storage l = _listings[b.listingId];
-        Host storage h = _hosts[l.hostId];
+        Listing storage listing = _listings[b.listingId];
+        Host storage h = _hosts[listing.hostId];
         --h.openBookings;
-        ++h.completed;
-        h.secondsServed += uint64(used);
-        (uint256 lender, uint256 fee, uint256 refund) =
-            PricingLib.split(b.price, used, b.end - b.start, b.feeBps);
+        if (used != 0) {
+            ++h.completed;
+            h.secondsServed += uint40(used);
+        }
+        (uint256 lender, uint256 fee, uint256 refund) = PricingLib.split(b.price, used, b.end - b.start, b.feeBps);
 
         emit BookingSettled(bookingId, msg.sender, used, lender, fee, refund);
 
-        address asset = l.asset;
+        address asset = listing.asset;
         _credit(h.lender, asset, lender);
         _credit(treasury, asset, fee);
         _credit(b.borrower, asset, refund);
@@ -733,8 +744,8 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
     function _noShow(uint256 bookingId, Booking storage b) internal {
         b.status = Status.NoShow;
         _release(b);
-        Listing storage l = _listings[b.listingId];
-        Host storage h = _hosts[l.hostId];
+        Listing storage listing = _listings[b.listingId];
+        Host storage h = _hosts[listing.hostId];
         --h.openBookings;
         ++h.noShows;
         uint256 slash = _min(NO_SHOW_SLASH, h.bond);
@@ -743,7 +754,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         emit NoShowClaimed(bookingId, msg.sender, refund, slash);
 
         _slash(h, b, bookingId, slash);
-        _credit(b.borrower, l.asset, refund);
+        _credit(b.borrower, listing.asset, refund);
     }
 
     /// @dev Moves `amount` of the host's bond to the borrower's native credit.
@@ -768,15 +779,15 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
     /* INTERNAL: PAYMENT */
 
-    function _price(Listing storage l, uint256 duration) internal view returns (uint256 price, address asset) {
-        if (!l.usdPriced) return (PricingLib.price(l.pricePerHour, duration), l.asset);
+    function _price(Listing storage listing, uint256 duration) internal view returns (uint256 price, address asset) {
+        if (!listing.usdPriced) return (PricingLib.price(listing.pricePerHour, duration), listing.asset);
         AggregatorV3Interface feed = usdFeed;
         if (address(feed) == address(0)) revert UsdPricingUnavailable();
         (, int256 answer,, uint256 updatedAt,) = feed.latestRoundData();
         if (answer <= 0) revert BadFeedAnswer(answer);
         uint256 maxAge = usdFeedMaxAge;
         if (updatedAt > block.timestamp || block.timestamp - updatedAt > maxAge) revert StalePrice(updatedAt, maxAge);
-        return (PricingLib.usdToWei(l.pricePerHour, duration, uint256(answer), feed.decimals()), address(0));
+        return (PricingLib.usdToWei(listing.pricePerHour, duration, uint256(answer), feed.decimals()), address(0));
     }
 
     /// @dev Takes the booking's payment: exact native value, native value covering a USD price (excess credited
@@ -802,15 +813,17 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
     /* INTERNAL: CHECKS AND LOOKUPS */
 
-    function _checkWindow(Listing storage l, uint256 start, uint256 end) internal view {
+    function _checkWindow(Listing storage listing, uint256 start, uint256 end) internal view {
         if (end <= start) revert EmptyWindow(start, end);
         if (start % SLOT != 0 || end % SLOT != 0) revert MisalignedWindow(start, end, SLOT);
-        uint256 earliest = block.timestamp + l.leadTime;
+        uint256 earliest = block.timestamp + listing.leadTime;
         if (start < earliest) revert StartTooSoon(start, earliest);
         uint256 latest = block.timestamp + BOOKING_HORIZON;
         if (start > latest) revert StartTooFar(start, latest);
         uint256 slots = (end - start) / SLOT;
-        if (slots < l.minSlots || slots > l.maxSlots) revert DurationOutOfRange(slots, l.minSlots, l.maxSlots);
+        if (slots < listing.minSlots || slots > listing.maxSlots) {
+            revert DurationOutOfRange(slots, listing.minSlots, listing.maxSlots);
+        }
     }
 
     function _checkTerms(uint256 minSlots, uint256 maxSlots, uint256 leadTime) internal pure {
@@ -844,14 +857,14 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         if (msg.sender != h.lender) revert NotLender(hostId, msg.sender);
     }
 
-    function _listing(uint256 listingId) internal view returns (Listing storage l) {
-        l = _listings[listingId];
-        if (l.hostId == 0) revert UnknownListing(listingId);
+    function _listing(uint256 listingId) internal view returns (Listing storage listing) {
+        listing = _listings[listingId];
+        if (listing.hostId == 0) revert UnknownListing(listingId);
     }
 
-    function _lenderListing(uint256 listingId) internal view returns (Listing storage l) {
-        l = _listing(listingId);
-        if (msg.sender != _hosts[l.hostId].lender) revert NotLender(l.hostId, msg.sender);
+    function _lenderListing(uint256 listingId) internal view returns (Listing storage listing) {
+        listing = _listing(listingId);
+        if (msg.sender != _hosts[listing.hostId].lender) revert NotLender(listing.hostId, msg.sender);
     }
 
     function _booking(uint256 bookingId) internal view returns (Booking storage b) {

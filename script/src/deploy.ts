@@ -2,8 +2,7 @@
 //
 //   RPC_URL=https://… PRIVATE_KEY=0x… [MARKET_OWNER=0x… MARKET_*=…] tsx script/src/deploy.ts
 //
-// Every MARKET_* variable of script/DeployMarket.s.sol passes through. Forge is never told to ignore EIP-170
-// here, except with ALLOW_OVERSIZED_CODE=1 for a chain known to have no code-size limit.
+// Every MARKET_* variable of script/DeployMarket.s.sol passes through.
 import { isHex } from "viem";
 import { prepareArtifacts } from "./lib/artifacts.ts";
 
@@ -25,7 +24,6 @@ async function main(): Promise<void> {
   const { deployment, file } = await deployMarket({
     rpcUrl,
     privateKey,
-    disableCodeSizeLimit: process.env.ALLOW_OVERSIZED_CODE === "1",
   });
   log(
     `market ${deployment.market} on chain ${deployment.chainId}, created in block ${deployment.startBlock}`,

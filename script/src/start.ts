@@ -90,7 +90,6 @@ function summary(stack: LocalStack): string {
     ]),
     `dev accounts (anvil's public test mnemonic "${ANVIL_MNEMONIC}" — never use them on a real network)`,
     ...Object.values(accounts).map((a) => `  #${a.index} ${a.address}  key ${a.privateKey}  ${a.role}`),
-    ...stack.warnings.map((w) => `WARNING: ${w}`),
     "",
     "Press Ctrl-C to stop.",
   ].join("\n");

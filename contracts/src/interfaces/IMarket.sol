@@ -27,14 +27,14 @@ struct Host {
     // writes never pay for a zero-to-non-zero store.
     address lender;
     uint24 openBookings; // bookings not yet in a terminal state; the bond cannot leave while > 0
-    uint32 completed; // sessions settled
-    uint40 unbondAt; // 0 when bonded; otherwise the time the bond may leave (no bookings accepted meanwhile)
+    uint32 completed; // sessions settled with some use
+    uint40 secondsServed; // seconds of use settled (uint40: 34,000 years)
     // Slot 1.
     address agent;
     uint96 bond; // native currency
     // Slot 2. `registeredAt` is never zero, so counter updates here are non-zero-to-non-zero too.
     uint40 registeredAt;
-    uint64 secondsServed;
+    uint40 unbondAt; // 0 when bonded; otherwise the time the bond may leave (no bookings accepted meanwhile)
     uint32 noShows;
     uint32 declines;
     uint32 disputesLost;
@@ -199,6 +199,8 @@ interface IMarket {
     error UnexpectedValue();
     /// @notice A deployment parameter is out of range.
     error BadParams();
+    /// @notice Ownership cannot be renounced: the fee, arbiter and pause would be frozen for good.
+    error RenounceDisabled();
     /// @notice New listings and bookings are paused.
     error EnforcedPause();
     /// @notice `pause` while paused or `unpause` while not.
@@ -216,7 +218,9 @@ interface IMarket {
     event UnbondCancelled(uint256 indexed hostId);
     event BondWithdrawn(uint256 indexed hostId, address indexed to, uint256 amount, uint256 bond);
     /// @notice Bond moved to `to`'s credit because of a no-show or an arbiter's ruling.
-    event BondSlashed(uint256 indexed hostId, uint256 indexed bookingId, address indexed to, uint256 amount, uint256 bond);
+    event BondSlashed(
+        uint256 indexed hostId, uint256 indexed bookingId, address indexed to, uint256 amount, uint256 bond
+    );
 
     event ListingCreated(
         uint256 indexed listingId,
@@ -249,7 +253,9 @@ interface IMarket {
         bytes sshPubKey
     );
     /// @notice The agent published (or re-published) the endpoint, encrypted to the borrower's session key.
-    event EndpointPublished(uint256 indexed bookingId, address indexed agent, bytes encryptedEndpoint, bool republished);
+    event EndpointPublished(
+        uint256 indexed bookingId, address indexed agent, bytes encryptedEndpoint, bool republished
+    );
     event BookingDeclined(uint256 indexed bookingId, address indexed agent, uint8 reason, uint256 refund);
     event BookingCancelled(uint256 indexed bookingId, uint256 refund, uint256 lenderFee, uint256 platformFee);
     event SessionEndRequested(uint256 indexed bookingId, uint256 endedAt);
@@ -307,10 +313,12 @@ interface IMarket {
     /* LISTINGS */
 
     /// @notice Creates an active listing on a bonded host. Only the host's lender; blocked while paused.
-    /// @param asset Payment asset: address(0) for native currency or an owner-allowed ERC-20; must be 0 when `usdPriced`.
+    /// @param asset Payment asset: address(0) for native currency or an owner-allowed ERC-20; must be 0 when
+    /// `usdPriced`.
     /// @param usdPriced When true, `pricePerHour` is USD with 18 decimals, paid in native currency via the feed.
     /// @param pricePerHour Price per hour of the whole listing (all its GPUs), never zero.
-    /// @param minSlots Shortest booking, in slots (≥ 1). @param maxSlots Longest booking, in slots (≤ MAX_BOOKING_SLOTS).
+    /// @param minSlots Shortest booking, in slots (≥ 1).
+    /// @param maxSlots Longest booking, in slots (≤ MAX_BOOKING_SLOTS).
     /// @param leadTime Seconds between booking and the earliest start (≤ MAX_LEAD_TIME).
     function createListing(
         uint256 hostId,
@@ -344,7 +352,8 @@ interface IMarket {
     /// the feed's current answer; any excess is credited back to the borrower. ERC-20: `msg.value` must be 0 and
     /// the market pulls exactly the price (approve it first).
     /// @param sessionPubKey The borrower's x25519 public key the endpoint is encrypted to (non-zero).
-    /// @param sshPubKey The borrower's OpenSSH public key line (1..MAX_SSH_KEY_LENGTH bytes); carried in the event only.
+    /// @param sshPubKey The borrower's OpenSSH public key line (1..MAX_SSH_KEY_LENGTH bytes); carried in the event
+    /// only.
     function book(uint256 listingId, uint40 start, uint40 end, bytes32 sessionPubKey, bytes calldata sshPubKey)
         external
         payable
@@ -374,8 +383,9 @@ interface IMarket {
     /// while unreported (the claim is then full use). Only the borrower.
     function dispute(uint256 bookingId, string calldata reasonCid) external;
 
-    /// @notice The arbiter rules on a dispute: charges `usedSeconds` (≤ the booked duration) and slashes up to the
-    /// host's bond to the borrower; Disputed → Settled.
+    /// @notice The arbiter rules on a dispute: charges `usedSeconds` (≤ the session's length: the booked window, or
+    /// up to the borrower's early end) and slashes up to the host's bond to the borrower; Disputed → Settled. The
+    /// arbiter may still rule after `arbiterDeadline` as long as nobody has settled the booking by the fallback.
     function resolveDispute(uint256 bookingId, uint32 usedSeconds, uint96 slash) external;
 
     /// @notice Anyone moves a booked-but-never-activated booking past start + activationGrace to NoShow: full

@@ -147,6 +147,13 @@ contract ActivationTest is UnitBase {
         market.activate(id, longest);
     }
 
+    function test_activate_checksStatusBeforeEndpoint() public {
+        (uint256 id,,) = reportedAtEnd(60);
+        vm.expectRevert(abi.encodeWithSelector(IMarket.WrongStatus.selector, id, Status.Reported));
+        vm.prank(agent);
+        market.activate(id, "");
+    }
+
     function test_activate_revertsOnCancelledBooking() public {
         (uint256 id,,) = bookDefault();
         vm.prank(borrower);

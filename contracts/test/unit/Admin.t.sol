@@ -385,4 +385,17 @@ contract AdminTest is UnitBase {
         expectNotOwner(stranger);
         market.transferOwnership(stranger);
     }
+
+    function test_renounceOwnership_isDisabled() public {
+        vm.expectRevert(IMarket.RenounceDisabled.selector);
+        vm.prank(owner);
+        market.renounceOwnership();
+        assertEq(market.owner(), owner);
+    }
+
+    function test_renounceOwnership_revertsWhenNotOwner() public {
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, stranger));
+        vm.prank(stranger);
+        market.renounceOwnership();
+    }
 }

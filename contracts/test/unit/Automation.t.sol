@@ -96,6 +96,13 @@ contract AutomationTest is UnitBase {
     }
 
     /// @dev The default scan covers DEFAULT_UPKEEP_SCAN ids from the cursor; later ids need checkData.
+    function test_checkUpkeep_hugeRangesNeitherOverflowNorOverallocate() public {
+        bookNative(2 days, 1);
+        vm.warp(slotAfter(2 days) + ACTIVATION_GRACE);
+        assertCheck(range(1, type(uint256).max, type(uint256).max), true, ids(1));
+        assertCheck(range(type(uint256).max, type(uint256).max, 5), false, new uint256[](0));
+    }
+
     function test_checkUpkeep_defaultScanStopsAfter500Ids() public {
         bookNative(30 days, 1); // id 1 stays open and holds the cursor
         for (uint256 i; i < 500; ++i) {
@@ -105,7 +112,12 @@ contract AutomationTest is UnitBase {
 
         (bool needed, bytes memory performData) = market.checkUpkeep(range(1, 500, 1000));
         assertTrue(needed);
-        assertEq(abi.decode(performData, (uint256[])).length, 499);
+        // A batch is capped at MAX_UPKEEP_BATCH whatever checkData asks.
+        assertEq(abi.decode(performData, (uint256[])).length, market.MAX_UPKEEP_BATCH());
+        (, performData) = market.checkUpkeep(range(1, 500, 200));
+        assertEq(abi.decode(performData, (uint256[])).length, 200);
+        (, performData) = market.checkUpkeep(range(402, 500, 200)); // the scan stops at the last booking, 501
+        assertEq(abi.decode(performData, (uint256[])).length, 100);
         (, performData) = market.checkUpkeep("");
         uint256[] memory found = abi.decode(performData, (uint256[]));
         assertEq(found.length, 20);

@@ -210,7 +210,7 @@ contract DisputesTest is UnitBase {
 
         assertEq(host().bond, 0.7 ether);
         assertEq(host().disputesLost, 1);
-        assertEq(host().completed, 1);
+        assertEq(host().completed, 0); // a session ruled as unused was not served
         assertEq(host().secondsServed, 0);
         assertEq(nativeCredit(borrower), 0.3 ether + PRICE_PER_HOUR);
         assertEq(nativeCredit(lender), 0);
@@ -291,6 +291,23 @@ contract DisputesTest is UnitBase {
         vm.expectRevert(abi.encodeWithSelector(IMarket.UsageTooHigh.selector, DURATION + 1, DURATION));
         vm.prank(arbiter);
         market.resolveDispute(id, DURATION + 1, 0);
+    }
+
+    function test_resolveDispute_capsUsageAtTheBorrowersEarlyEnd() public {
+        (uint256 id, uint40 start,) = bookDefault();
+        activateAsAgent(id);
+        vm.warp(start + 600);
+        vm.prank(borrower);
+        market.endSession(id);
+        disputeAsBorrower(id); // unreported after the early end: the claim is the 600 seconds used
+
+        vm.expectRevert(abi.encodeWithSelector(IMarket.UsageTooHigh.selector, 601, 600));
+        vm.prank(arbiter);
+        market.resolveDispute(id, 601, 0);
+
+        vm.prank(arbiter);
+        market.resolveDispute(id, 600, 0);
+        assertEq(market.getBooking(id).usedSeconds, 600);
     }
 
     function test_resolveDispute_revertsOnSlashAboveBond() public {

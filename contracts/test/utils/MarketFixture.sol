@@ -5,7 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
 
 import {Market} from "../../src/Market.sol";
-import {Status, Confidential, Hardware, Booking, MarketParams} from "../../src/interfaces/IMarket.sol";
+import {Status, Confidential, Hardware, MarketParams} from "../../src/interfaces/IMarket.sol";
 import {TestToken} from "../../src/mocks/TestToken.sol";
 
 /// @notice A deployed market with one bonded host, a feed and a token, and helpers shared by the test files.
@@ -93,7 +93,10 @@ abstract contract MarketFixture is Test {
 
     function createListing(address asset, bool usdPriced, uint128 pricePerHour) internal returns (uint256) {
         vm.prank(lender);
-        return market.createListing(hostId, gpuHardware(), asset, usdPriced, pricePerHour, 1, 96, LEAD_TIME, "bafylisting");
+        uint16 maxSlots = 96;
+        return market.createListing(
+            hostId, gpuHardware(), asset, usdPriced, pricePerHour, 1, maxSlots, LEAD_TIME, "bafylisting"
+        );
     }
 
     /// @notice The first slot boundary at least `after_` seconds from now.

@@ -1,24 +1,12 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { exec } from "./exec.ts";
 import { bin, forgeOutDir, repoRoot } from "./paths.ts";
-
-/** EIP-170: the largest runtime code a contract may have on Ethereum and most EVM chains. */
-export const EIP170_LIMIT = 24_576;
 
 export const generatedAbiFile = join(repoRoot, "sdk", "src", "generated.ts");
 
 export function artifactPath(contract: string): string {
   return join(forgeOutDir(), `${contract}.sol`, `${contract}.json`);
-}
-
-/** Runtime bytecode size of a compiled contract, in bytes. */
-export function runtimeSize(contract: string): number {
-  const artifact = JSON.parse(readFileSync(artifactPath(contract), "utf8")) as {
-    deployedBytecode?: { object?: string };
-  };
-  const hex = artifact.deployedBytecode?.object ?? "0x";
-  return (hex.length - (hex.startsWith("0x") ? 2 : 0)) / 2;
 }
 
 /** `forge build` of the sources and scripts (incremental: quick when nothing changed). */

@@ -15,8 +15,6 @@ export interface DeployOptions {
   outDir?: string;
   /** Extra environment for the script: MARKET_OWNER, MARKET_SLOT_LENGTH, … (see script/DeployMarket.s.sol). */
   env?: Record<string, string>;
-  /** Lets forge deploy code above EIP-170's limit (only for a local anvil started without the limit). */
-  disableCodeSizeLimit?: boolean;
 }
 
 export interface DeployResult {
@@ -69,7 +67,6 @@ export async function deployMarket(opts: DeployOptions): Promise<DeployResult> {
       "--slow",
       "--non-interactive",
     ];
-    if (opts.disableCodeSizeLimit) args.push("--disable-code-size-limit");
     const { stdout, stderr } = await exec(bin("forge"), args, {
       env: {
         ...opts.env,

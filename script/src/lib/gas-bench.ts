@@ -17,7 +17,6 @@ import {
 } from "viem";
 import { type DevAccount, devAccount } from "./accounts.ts";
 import { type Anvil, freePort, startAnvil } from "./anvil.ts";
-import { EIP170_LIMIT, runtimeSize } from "./artifacts.ts";
 import { chainFor, publicClientFor, walletClientFor } from "./clients.ts";
 import { deployMarket } from "./deploy.ts";
 import { readLocalHardware } from "./hardware.ts";
@@ -84,19 +83,11 @@ const BOOK_GAS_LIMIT = 400_000n;
  */
 export async function runGasBench(opts: BenchOptions = {}): Promise<{ report: GasReport; rows: GasRow[] }> {
   const log = opts.log ?? (() => {});
-  const marketSize = runtimeSize("Market");
-  const oversized = marketSize > EIP170_LIMIT;
-  if (oversized) {
-    log(
-      `WARNING: Market's runtime code is ${marketSize} bytes, above EIP-170's ${EIP170_LIMIT}; ` +
-        "the private anvil runs with --disable-code-size-limit",
-    );
-  }
   const port = await freePort();
   const anvil = await startAnvil({
     port,
     // Large blocks so the prior bookings mine in a few blocks.
-    args: ["--gas-limit", "1000000000", ...(oversized ? ["--disable-code-size-limit"] : [])],
+    args: ["--gas-limit", "1000000000"],
   });
   const outDir = join(deploymentsDir, ".tmp", `bench-${process.pid}`);
   try {
@@ -105,7 +96,6 @@ export async function runGasBench(opts: BenchOptions = {}): Promise<{ report: Ga
       rpcUrl: anvil.url,
       privateKey: devAccount(0).privateKey,
       outDir,
-      disableCodeSizeLimit: oversized,
     });
     return await measure(anvil, deployment, log);
   } finally {

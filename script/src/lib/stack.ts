@@ -8,7 +8,6 @@ import {
   LOCAL_CHAIN_ID,
   startAnvil,
 } from "./anvil.ts";
-import { EIP170_LIMIT, runtimeSize } from "./artifacts.ts";
 import { deployMarket } from "./deploy.ts";
 import { type DemoSeed, seedDemo } from "./seed.ts";
 
@@ -31,8 +30,6 @@ export interface LocalStack {
   deploymentFile: string;
   seed: DemoSeed;
   accounts: ReturnType<typeof localRoles>;
-  /** Things worth a warning that did not stop the stack. */
-  warnings: string[];
   stop(): Promise<void>;
 }
 
@@ -46,27 +43,14 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
   const host = opts.host ?? DEFAULT_HOST;
   const port = opts.port ?? DEFAULT_PORT;
   const accounts = localRoles();
-  const warnings: string[] = [];
 
   await assertPortFree(host, port);
-
-  // A market above EIP-170 cannot be deployed on Ethereum; the local chain runs without the limit so that
-  // development goes on, and says so loudly.
-  const marketSize = runtimeSize("Market");
-  const oversized = marketSize > EIP170_LIMIT;
-  if (oversized) {
-    warnings.push(
-      `Market's runtime code is ${marketSize} bytes, above EIP-170's ${EIP170_LIMIT}: it deploys here only because ` +
-        "the local anvil runs with --disable-code-size-limit; Ethereum and most L2s would reject it.",
-    );
-  }
 
   log(`starting anvil on ${host}:${port}…`);
   const anvil = await startAnvil({
     host,
     port,
     chainId: LOCAL_CHAIN_ID,
-    args: oversized ? ["--disable-code-size-limit"] : [],
     logFile: opts.anvilLogFile,
   });
   try {
@@ -75,7 +59,6 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       rpcUrl: anvil.url,
       privateKey: accounts.deployer.privateKey,
       outDir: opts.deploymentsDir,
-      disableCodeSizeLimit: oversized,
     });
     log(`market deployed at ${deployment.market} in block ${deployment.startBlock}; seeding the demo host…`);
     const seed = await seedDemo({
@@ -86,7 +69,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       metadataDir: opts.metadataDir,
     });
     log(`demo host ${seed.hostId} and listing ${seed.listingId} registered`);
-    return { anvil, deployment, deploymentFile: file, seed, accounts, warnings, stop: () => anvil.stop() };
+    return { anvil, deployment, deploymentFile: file, seed, accounts, stop: () => anvil.stop() };
   } catch (e) {
     await anvil.stop();
     throw e;
