@@ -39,7 +39,11 @@ const steps: Step[] = [
   },
   { name: "contracts build (forge build)", cmd: bin("forge"), args: ["build"] },
   { name: "typed ABIs (wagmi generate)", cmd: bin("wagmi"), args: ["generate"] },
-  { name: "typescript format + lint (biome)", cmd: bin("biome"), args: ["check", "--error-on-warnings", "."] },
+  {
+    name: "typescript format + lint (biome)",
+    cmd: join(repoRoot, "tools", "biome"),
+    args: ["check", "--error-on-warnings", "."],
+  },
   { name: "typescript types (tsc sdk)", cmd: bin("tsc"), args: ["-p", "sdk"] },
   { name: "typescript types (tsc script)", cmd: bin("tsc"), args: ["-p", "script"] },
   {
