@@ -7,9 +7,6 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
-import {
-    AutomationCompatibleInterface
-} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
 
 import {IMarket, Status, Host, Hardware, Listing, Booking, MarketParams} from "./interfaces/IMarket.sol";
 import {CalendarLib} from "./libraries/CalendarLib.sol";
@@ -18,7 +15,7 @@ import {DeclineReason} from "./libraries/DeclineReason.sol";
 
 /// @title Market
 /// @notice ComputeHive's market: every rule lives here; `IMarket` documents each function once.
-contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, ReentrancyGuardTransient {
+contract Market is IMarket, Ownable2Step, ReentrancyGuardTransient {
     using CalendarLib for mapping(uint256 => uint256);
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -75,7 +72,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
     uint64 internal _bookingCount;
 
     address public arbiter;
-    AggregatorV3Interface public usdFeed;
+    address public usdFeed;
     uint32 public usdFeedMaxAge;
 
     uint256 internal _hostCount;
@@ -215,7 +212,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         _checkHardware(hardware);
         if (pricePerHour == 0) revert ZeroPrice();
         if (usdPriced) {
-            if (asset != address(0) || address(usdFeed) == address(0)) revert UsdPricingUnavailable();
+            if (asset != address(0) || usdFeed == address(0)) revert UsdPricingUnavailable();
         } else if (asset != address(0) && !isAssetAllowed[asset]) {
             revert AssetNotAllowed(asset);
         }
@@ -491,11 +488,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
     /* AUTOMATION */
 
-    /// @notice Finds ripe bookings for Chainlink Automation (or any keeper).
-    /// @param checkData Empty, or abi.encode(uint256 fromId, uint256 scan, uint256 maxBatch) to scan another range;
-    /// by default it scans DEFAULT_UPKEEP_SCAN ids from `upkeepCursor` and returns up to DEFAULT_UPKEEP_BATCH.
-    /// @return upkeepNeeded Whether any ripe booking was found.
-    /// @return performData abi.encode(uint256[] bookingIds) for `performUpkeep`.
+    /// @inheritdoc IMarket
     function checkUpkeep(bytes calldata checkData)
         external
         view
@@ -522,8 +515,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
         return (n != 0, abi.encode(ids));
     }
 
-    /// @notice Settles (or moves to NoShow) every ripe booking in `performData`; others are skipped, not reverted,
-    /// because their state may have changed since `checkUpkeep`. Anyone may call it.
+    /// @inheritdoc IMarket
     function performUpkeep(bytes calldata performData) external override {
         uint256[] memory ids = abi.decode(performData, (uint256[]));
         for (uint256 i; i < ids.length; ++i) {
@@ -602,7 +594,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
     /// @inheritdoc IMarket
     function setUsdFeed(address feed, uint32 maxAge) external onlyOwner {
         if (feed != address(0) && maxAge == 0) revert BadParams();
-        usdFeed = AggregatorV3Interface(feed);
+        usdFeed = feed;
         usdFeedMaxAge = maxAge;
         emit UsdFeedSet(feed, maxAge);
     }
@@ -781,7 +773,7 @@ contract Market is IMarket, AutomationCompatibleInterface, Ownable2Step, Reentra
 
     function _price(Listing storage listing, uint256 duration) internal view returns (uint256 price, address asset) {
         if (!listing.usdPriced) return (PricingLib.price(listing.pricePerHour, duration), listing.asset);
-        AggregatorV3Interface feed = usdFeed;
+        AggregatorV3Interface feed = AggregatorV3Interface(usdFeed);
         if (address(feed) == address(0)) revert UsdPricingUnavailable();
         (, int256 answer,, uint256 updatedAt,) = feed.latestRoundData();
         if (answer <= 0) revert BadFeedAnswer(answer);

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {
+    AutomationCompatibleInterface
+} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
+
 /// @notice Lifecycle of a booking. Terminal states are `Settled`, `Cancelled`, `Declined` and `NoShow`.
 enum Status {
     None, // no booking with this id
@@ -108,7 +112,7 @@ struct MarketParams {
 /// @dev Rules (see DESIGN.md): the owner can never move escrowed funds, pause never blocks refunds,
 /// settlement or withdrawals, payouts are credited and pulled, and every non-terminal booking state has a
 /// permissionless timeout path to a terminal one.
-interface IMarket {
+interface IMarket is AutomationCompatibleInterface {
     /* ERRORS */
 
     /// @notice The caller is not the host's lender.
@@ -397,6 +401,22 @@ interface IMarket {
     /// usage stands, no slash).
     function settle(uint256 bookingId) external;
 
+    /// @notice Finds ripe bookings for Chainlink Automation (or any keeper). A view: Automation simulates it.
+    /// @param checkData Empty, or abi.encode(uint256 fromId, uint256 scan, uint256 maxBatch) to scan another range
+    /// (clamped to existing ids and MAX_UPKEEP_BATCH); by default it scans DEFAULT_UPKEEP_SCAN ids from
+    /// `upkeepCursor` and returns up to DEFAULT_UPKEEP_BATCH.
+    /// @return upkeepNeeded Whether any ripe booking was found.
+    /// @return performData abi.encode(uint256[] bookingIds) for `performUpkeep`.
+    function checkUpkeep(bytes calldata checkData)
+        external
+        view
+        override
+        returns (bool upkeepNeeded, bytes memory performData);
+
+    /// @notice Moves every ripe booking in `performData` (abi.encode(uint256[])) to NoShow or Settled; others are
+    /// skipped, not reverted, because their state may have changed since `checkUpkeep`. Anyone may call it.
+    function performUpkeep(bytes calldata performData) external override;
+
     /// @notice Whether `settle` or `claimNoShow` would move this booking now.
     function isRipe(uint256 bookingId) external view returns (bool);
 
@@ -426,6 +446,45 @@ interface IMarket {
     function unpause() external;
 
     /* VIEWS */
+
+    /// @notice Hard cap on the platform fee, in basis points (10%).
+    function MAX_FEE_BPS() external view returns (uint16);
+    /// @notice Longest CID (metadata, report, dispute reason), in bytes.
+    function MAX_CID_LENGTH() external view returns (uint256);
+    /// @notice Longest OpenSSH public key line `book` accepts, in bytes.
+    function MAX_SSH_KEY_LENGTH() external view returns (uint256);
+    /// @notice Longest encrypted endpoint `activate` accepts, in bytes.
+    function MAX_ENDPOINT_LENGTH() external view returns (uint256);
+    function MAX_GPU_MODEL_LENGTH() external view returns (uint256);
+    function MAX_REGION_LENGTH() external view returns (uint256);
+    /// @notice Longest booking a listing may allow, in slots.
+    function MAX_BOOKING_SLOTS() external view returns (uint256);
+    /// @notice Longest lead time a listing may ask, in seconds.
+    function MAX_LEAD_TIME() external view returns (uint256);
+    /// @notice How far ahead of now a window may start, in seconds.
+    function BOOKING_HORIZON() external view returns (uint256);
+    /// @notice Booking ids `checkUpkeep` scans when given no checkData.
+    function DEFAULT_UPKEEP_SCAN() external view returns (uint256);
+    /// @notice Ripe bookings `checkUpkeep` returns when given no checkData.
+    function DEFAULT_UPKEEP_BATCH() external view returns (uint256);
+    /// @notice Most ripe bookings one `checkUpkeep` returns, whatever checkData asks.
+    function MAX_UPKEEP_BATCH() external view returns (uint256);
+
+    /// @notice Receives the platform fee (credited, then withdrawn like any credit).
+    function treasury() external view returns (address);
+    /// @notice Platform fee of new bookings, in basis points.
+    function feeBps() external view returns (uint16);
+    /// @notice Whether new listings and bookings are paused.
+    function paused() external view returns (bool);
+    function arbiter() external view returns (address);
+    /// @notice The native/USD AggregatorV3 feed of USD-priced listings; address(0) when USD pricing is off.
+    function usdFeed() external view returns (address);
+    /// @notice Oldest feed answer accepted, in seconds.
+    function usdFeedMaxAge() external view returns (uint32);
+    /// @notice Whether an ERC-20 may be used for new listings and bookings.
+    function isAssetAllowed(address asset) external view returns (bool);
+    /// @notice Lowest booking id that may not be terminal yet; `checkUpkeep` scans from here by default.
+    function upkeepCursor() external view returns (uint256);
 
     function getHost(uint256 hostId) external view returns (Host memory);
     function getListing(uint256 listingId) external view returns (Listing memory);

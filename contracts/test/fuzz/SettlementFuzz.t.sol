@@ -60,7 +60,7 @@ contract SettlementFuzzTest is MarketFixture {
         uint40 end;
     }
 
-    function _credits(address asset) internal view returns (uint256 l, uint256 t, uint256 b) {
+    function _credits(address asset) internal view returns (uint256 lst, uint256 t, uint256 b) {
         return (market.credits(lender, asset), market.credits(treasury, asset), market.credits(borrower, asset));
     }
 
@@ -90,7 +90,8 @@ contract SettlementFuzzTest is MarketFixture {
     }
 
     /// @dev Whatever path a booking settles by (report, dispute ruled with a slash, dispute timed out, no report,
-    /// early end reported, early end disputed and ruled, dispute of an unreported session), the lender, treasury and borrower credits grow by exactly the escrow, split as
+    /// early end reported, early end disputed and ruled, dispute of an unreported session), the lender, treasury and
+    /// borrower credits grow by exactly the escrow, split as
     /// PricingLib.split says for the usage that path implies, and the market's balance still equals credits + bond.
     function testFuzz_settle_creditsSumToEscrow(
         uint128 pricePerHour,
@@ -122,6 +123,14 @@ contract SettlementFuzzTest is MarketFixture {
         (uint256 l0, uint256 t0, uint256 b0) = _credits(r.asset);
         uint256 native0 = market.credits(borrower, address(0));
 
+        _drive(r, path, usedSeed, ruleSeed, slashSeed, viaUpkeep);
+        _checkSettled(r, l0, t0, b0, native0);
+    }
+
+    /// @dev Takes the active booking `r` to Settled along `path`, recording the usage charged and any slash.
+    function _drive(Run memory r, uint8 path, uint256 usedSeed, uint256 ruleSeed, uint256 slashSeed, bool viaUpkeep)
+        internal
+    {
         if (path == 0) {
             // Reported, dispute window passes.
             r.used = _bound(usedSeed, 0, r.duration);
@@ -188,16 +197,19 @@ contract SettlementFuzzTest is MarketFixture {
             vm.prank(arbiter);
             market.resolveDispute(r.id, uint32(r.used), 0);
         }
+    }
 
+    /// @dev The booking settled with `r.used`, and the credits grew by exactly its escrow (plus any slash).
+    function _checkSettled(Run memory r, uint256 l0, uint256 t0, uint256 b0, uint256 native0) internal view {
         Booking memory b = market.getBooking(r.id);
         assertEq(uint8(b.status), uint8(Status.Settled));
         assertEq(b.usedSeconds, r.used);
-        (uint256 l1, uint256 t1, uint256 b1) = _credits(r.asset);
-        uint256 slashInAsset = r.asset == address(0) ? r.slash : 0;
-        uint256 dl = l1 - l0;
-        uint256 dt = t1 - t0;
-        uint256 db = b1 - b0 - slashInAsset;
-        _checkSplit(r.price, r.used, r.duration, r.feeBps, dl, dt, db);
+        uint256 db;
+        {
+            (uint256 l1, uint256 t1, uint256 b1) = _credits(r.asset);
+            db = b1 - b0 - (r.asset == address(0) ? r.slash : 0);
+            _checkSplit(r.price, r.used, r.duration, r.feeBps, l1 - l0, t1 - t0, db);
+        }
         assertEq(market.credits(borrower, address(0)) - native0, r.asset == address(0) ? db + r.slash : r.slash);
         assertEq(market.getHost(hostId).bond, MIN_BOND - r.slash);
         _assertBacked(r.asset);

@@ -21,26 +21,26 @@ contract WindowFuzzTest is MarketFixture {
         s0 = (block.timestamp + SLOT - 1) / SLOT;
     }
 
-    function _book(uint256 l, uint256 fromSlot, uint256 toSlot) internal returns (uint256 id) {
+    function _book(uint256 lst, uint256 fromSlot, uint256 toSlot) internal returns (uint256 id) {
         (uint40 start, uint40 end) = (uint40(fromSlot * SLOT), uint40(toSlot * SLOT));
-        (uint256 price,) = market.quote(l, start, end);
+        (uint256 price,) = market.quote(lst, start, end);
         vm.deal(borrower, price);
         vm.prank(borrower);
-        id = market.book{value: price}(l, start, end, SESSION_KEY, SSH_KEY);
+        id = market.book{value: price}(lst, start, end, SESSION_KEY, SSH_KEY);
     }
 
-    function _expectSlotTaken(uint256 l, uint256 fromSlot, uint256 toSlot) internal {
+    function _expectSlotTaken(uint256 lst, uint256 fromSlot, uint256 toSlot) internal {
         (uint40 start, uint40 end) = (uint40(fromSlot * SLOT), uint40(toSlot * SLOT));
         vm.deal(borrower, 1 ether);
         vm.prank(borrower);
-        vm.expectRevert(abi.encodeWithSelector(IMarket.SlotTaken.selector, l, start, end));
-        market.book{value: toSlot - fromSlot}(l, start, end, SESSION_KEY, SSH_KEY);
+        vm.expectRevert(abi.encodeWithSelector(IMarket.SlotTaken.selector, lst, start, end));
+        market.book{value: toSlot - fromSlot}(lst, start, end, SESSION_KEY, SSH_KEY);
     }
 
     /// @dev Number of taken slots of listing `l` in the calendar words that [fromSlot, toSlot) touches.
-    function _taken(uint256 l, uint256 fromSlot, uint256 toSlot) internal view returns (uint256 n) {
+    function _taken(uint256 lst, uint256 fromSlot, uint256 toSlot) internal view returns (uint256 n) {
         for (uint256 w = fromSlot >> 8; w <= (toSlot - 1) >> 8; ++w) {
-            uint256 bits = market.calendarWord(l, w);
+            uint256 bits = market.calendarWord(lst, w);
             while (bits != 0) {
                 bits &= bits - 1;
                 ++n;
@@ -48,8 +48,8 @@ contract WindowFuzzTest is MarketFixture {
         }
     }
 
-    function _free(uint256 l, uint256 fromSlot, uint256 toSlot) internal view returns (bool) {
-        return market.isFree(l, uint40(fromSlot * SLOT), uint40(toSlot * SLOT));
+    function _free(uint256 lst, uint256 fromSlot, uint256 toSlot) internal view returns (bool) {
+        return market.isFree(lst, uint40(fromSlot * SLOT), uint40(toSlot * SLOT));
     }
 
     /// @dev A slot a few words ahead of now, so that windows around it straddle calendar-word boundaries.

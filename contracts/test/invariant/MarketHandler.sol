@@ -6,7 +6,7 @@ import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
 
-import {Market} from "../../src/Market.sol";
+import {IMarketTest} from "../utils/IMarketTest.sol";
 import {IMarket, Status, Confidential, Hardware, Host, Listing, MarketParams} from "../../src/interfaces/IMarket.sol";
 import {TestToken} from "../../src/mocks/TestToken.sol";
 
@@ -73,7 +73,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant HOUR = 3600;
 
-    Market public immutable market;
+    IMarketTest public immutable market;
     TestToken public immutable tokenA;
     TestToken public immutable tokenB;
     MockV3Aggregator public immutable feed8;
@@ -140,7 +140,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     mapping(bytes4 error => uint256) public revertsByError;
 
     struct Setup {
-        Market market;
+        IMarketTest market;
         TestToken tokenA;
         TestToken tokenB;
         MockV3Aggregator feed8;
@@ -212,9 +212,17 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         }
         listingCount = market.listingCount();
         for (uint256 id = 1; id <= listingCount; ++id) {
-            Listing memory l = market.getListing(id);
-            _listings[id] =
-                GListing(l.hostId, l.asset, l.usdPriced, l.pricePerHour, l.minSlots, l.maxSlots, l.leadTime, l.active);
+            Listing memory lst = market.getListing(id);
+            _listings[id] = GListing(
+                lst.hostId,
+                lst.asset,
+                lst.usdPriced,
+                lst.pricePerHour,
+                lst.minSlots,
+                lst.maxSlots,
+                lst.leadTime,
+                lst.active
+            );
         }
         ghostIn[address(0)] = address(market).balance;
         require(ghostIn[address(0)] == ghostBonds, "handler: fixture market holds more than bonds");
@@ -409,16 +417,16 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         uint256 hostId = _pickHost(hostSeed, _canList);
         GHost storage h = _hosts[hostId];
         kind %= 4;
-        GListing memory l;
-        l.hostId = hostId;
-        l.asset = kind == 1 ? address(tokenA) : kind == 2 ? address(tokenB) : address(0);
-        l.usd = kind == 3;
+        GListing memory lst;
+        lst.hostId = hostId;
+        lst.asset = kind == 1 ? address(tokenA) : kind == 2 ? address(tokenB) : address(0);
+        lst.usd = kind == 3;
         // Wide price ranges, down to 1 unit per hour, so that rounding is exercised.
-        l.pricePerHour = _bound(price, 1, kind == 0 ? 1e18 : kind == 1 ? 1e9 : kind == 2 ? 1e21 : 1e22);
-        l.minSlots = _bound(minSlots, 1, 4);
-        l.maxSlots = l.minSlots + _bound(span, 0, 12);
-        l.leadTime = _leadTime(lead);
-        l.active = true;
+        lst.pricePerHour = _bound(price, 1, kind == 0 ? 1e18 : kind == 1 ? 1e9 : kind == 2 ? 1e21 : 1e22);
+        lst.minSlots = _bound(minSlots, 1, 4);
+        lst.maxSlots = lst.minSlots + _bound(span, 0, 12);
+        lst.leadTime = _leadTime(lead);
+        lst.active = true;
 
         bytes memory err;
         if (paused) {
@@ -427,18 +435,18 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             err = abi.encodeWithSelector(IMarket.HostUnbonding.selector, hostId);
         } else if (h.bond < MIN_BOND) {
             err = abi.encodeWithSelector(IMarket.InsufficientBond.selector, h.bond, MIN_BOND);
-        } else if (l.usd && usdFeed == address(0)) {
+        } else if (lst.usd && usdFeed == address(0)) {
             err = abi.encodeWithSelector(IMarket.UsdPricingUnavailable.selector);
-        } else if (l.asset != address(0) && !allowed[l.asset]) {
-            err = abi.encodeWithSelector(IMarket.AssetNotAllowed.selector, l.asset);
+        } else if (lst.asset != address(0) && !allowed[lst.asset]) {
+            err = abi.encodeWithSelector(IMarket.AssetNotAllowed.selector, lst.asset);
         }
         if (_expectRevert("createListing", err)) {
-            _createListing(h.lender, l);
+            _createListing(h.lender, lst);
             return;
         }
-        uint256 id = _createListing(h.lender, l);
+        uint256 id = _createListing(h.lender, lst);
         require(id == ++listingCount, "handler: listing id");
-        _listings[id] = l;
+        _listings[id] = lst;
         ++okCalls["createListing"];
     }
 
@@ -449,7 +457,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         return _bound(seed, 0, 1 days);
     }
 
-    function _createListing(address lender, GListing memory l) internal returns (uint256) {
+    function _createListing(address lender, GListing memory lst) internal returns (uint256) {
         Hardware memory hw = Hardware({
             gpuModel: "NVIDIA H100 80GB HBM3",
             gpuCount: 1,
@@ -462,14 +470,14 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         });
         vm.prank(lender);
         return market.createListing(
-            l.hostId,
+            lst.hostId,
             hw,
-            l.asset,
-            l.usd,
-            uint128(l.pricePerHour),
-            uint16(l.minSlots),
-            uint16(l.maxSlots),
-            uint32(l.leadTime),
+            lst.asset,
+            lst.usd,
+            uint128(lst.pricePerHour),
+            uint16(lst.minSlots),
+            uint16(lst.maxSlots),
+            uint32(lst.leadTime),
             "bafylisting"
         );
     }
@@ -478,21 +486,22 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     function listingAdmin(uint256 kind, uint256 listingSeed, uint256 a, uint256 b, uint256 c) external step {
         kind %= 3;
         uint256 id = kind == 1 ? _pickListing(listingSeed, _inactive) : 1 + listingSeed % listingCount;
-        GListing storage l = _listings[id];
-        address lender = _hosts[l.hostId].lender;
+        GListing storage lst = _listings[id];
+        address lender = _hosts[lst.hostId].lender;
         if (kind == 0) {
-            uint256 cap = l.usd ? 1e22 : l.asset == address(tokenA) ? 1e9 : l.asset == address(tokenB) ? 1e21 : 1e18;
+            uint256 cap =
+                lst.usd ? 1e22 : lst.asset == address(tokenA) ? 1e9 : lst.asset == address(tokenB) ? 1e21 : 1e18;
             uint256 price = _bound(a, 1, cap);
             vm.prank(lender);
             market.setListingPrice(id, uint128(price));
-            l.pricePerHour = price;
+            lst.pricePerHour = price;
             ++okCalls["setListingPrice"];
         } else if (kind == 1) {
             // Inactive listings come back; active ones go dark one time in four (else re-affirmed).
-            bool active = !l.active || _roll(a, 9, 4) != 0;
+            bool active = !lst.active || _roll(a, 9, 4) != 0;
             vm.prank(lender);
             market.setListingActive(id, active);
-            l.active = active;
+            lst.active = active;
             ++okCalls[active ? bytes32("setListingActive") : bytes32("setListingInactive")];
         } else {
             uint256 minSlots = _bound(a, 1, 4);
@@ -500,7 +509,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             uint256 lead = _leadTime(c);
             vm.prank(lender);
             market.setListingTerms(id, uint16(minSlots), uint16(maxSlots), uint32(lead));
-            (l.minSlots, l.maxSlots, l.leadTime) = (minSlots, maxSlots, lead);
+            (lst.minSlots, lst.maxSlots, lst.leadTime) = (minSlots, maxSlots, lead);
             ++okCalls["setListingTerms"];
         }
     }
@@ -522,23 +531,23 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         if (bookingCount >= MAX_BOOKINGS) return;
         BookReq memory r;
         r.listingId = _pickListing(listingSeed, _bookable);
-        GListing storage l = _listings[r.listingId];
+        GListing storage lst = _listings[r.listingId];
         r.borrower = _borrowers[borrowerSeed % _borrowers.length];
         mode = _roll(mode, 10, 24);
-        uint256 earliest = (now_ + l.leadTime + SLOT - 1) / SLOT;
-        uint256 slots = _bound(slotsSeed, l.minSlots, l.maxSlots);
+        uint256 earliest = (now_ + lst.leadTime + SLOT - 1) / SLOT;
+        uint256 slots = _bound(slotsSeed, lst.minSlots, lst.maxSlots);
         uint256 offset = _roll(offsetSlots, 11, 2) == 0 ? offsetSlots % 8 : _bound(offsetSlots, 0, 2 days / SLOT);
         r.start = (earliest + offset) * SLOT;
         r.end = r.start + slots * SLOT;
         r.extra = _bound(extra, 0, 1e15);
         if (mode == 0) r.start += 1 + extra % (SLOT - 1);
         else if (mode == 1) r.start = (earliest - 1) * SLOT;
-        else if (mode == 2) r.end = r.start + (l.maxSlots + 1) * SLOT;
+        else if (mode == 2) r.end = r.start + (lst.maxSlots + 1) * SLOT;
         else if (mode == 3) r.underpay = true;
-        else if (mode == 4) r.borrower = _hosts[l.hostId].lender;
+        else if (mode == 4) r.borrower = _hosts[lst.hostId].lender;
         else if (mode == 5) r.sendValueWithToken = true;
         // The feed's keeper usually refreshes a round shortly before a USD booking.
-        if (l.usd && usdFeed != address(0) && feedAnswer[usdFeed] > 0 && _roll(extra, 12, 4) != 0) {
+        if (lst.usd && usdFeed != address(0) && feedAnswer[usdFeed] > 0 && _roll(extra, 12, 4) != 0) {
             _refreshFeed(usdFeed);
         }
         _book(r);
@@ -546,9 +555,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
     /// @dev Takes bookings now as far as the listing and its host go (the window may still be refused).
     function _bookable(uint256 listingId) internal view returns (bool) {
-        GListing storage l = _listings[listingId];
-        return l.active && _canList(l.hostId) && (!l.usd || usdFeed != address(0))
-            && (l.asset == address(0) || allowed[l.asset]);
+        GListing storage lst = _listings[listingId];
+        return lst.active && _canList(lst.hostId) && (!lst.usd || usdFeed != address(0))
+            && (lst.asset == address(0) || allowed[lst.asset]);
     }
 
     function _inactive(uint256 listingId) internal view returns (bool) {
@@ -560,11 +569,11 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     function bookNear(uint256 bookingSeed, uint256 relation, uint256 lenSeed, uint256 borrowerSeed) external step {
         if (bookingCount == 0 || bookingCount >= MAX_BOOKINGS) return;
         GBooking storage b = _bookings[1 + bookingSeed % bookingCount];
-        GListing storage l = _listings[b.listingId];
+        GListing storage lst = _listings[b.listingId];
         BookReq memory r;
         r.listingId = b.listingId;
         r.borrower = _borrowers[borrowerSeed % _borrowers.length];
-        uint256 len = _bound(lenSeed, l.minSlots, l.maxSlots) * SLOT;
+        uint256 len = _bound(lenSeed, lst.minSlots, lst.maxSlots) * SLOT;
         relation = _roll(relation, 14, 4);
         if (relation == 0) {
             r.start = b.end;
@@ -577,22 +586,22 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             len = b.end - b.start;
         }
         r.end = r.start + len;
-        if (l.usd && usdFeed != address(0) && feedAnswer[usdFeed] > 0 && _roll(lenSeed, 13, 4) != 0) {
+        if (lst.usd && usdFeed != address(0) && feedAnswer[usdFeed] > 0 && _roll(lenSeed, 13, 4) != 0) {
             _refreshFeed(usdFeed);
         }
         _book(r);
     }
 
     function _book(BookReq memory r) internal {
-        GListing storage l = _listings[r.listingId];
+        GListing storage lst = _listings[r.listingId];
         bytes memory err = _predictBook(r);
         // Fund the attempt whatever its outcome, so that a refusal is the market's, never the borrower's purse.
-        if (l.asset == address(0)) {
+        if (lst.asset == address(0)) {
             vm.deal(r.borrower, r.borrower.balance + r.value);
         } else {
-            TestToken(l.asset).mint(r.borrower, r.price);
+            TestToken(lst.asset).mint(r.borrower, r.price);
             vm.prank(r.borrower);
-            TestToken(l.asset).approve(address(market), r.price);
+            TestToken(lst.asset).approve(address(market), r.price);
             vm.deal(r.borrower, r.borrower.balance + r.value);
         }
         if (_expectRevert("book", err)) {
@@ -602,20 +611,20 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             );
             return;
         }
-        uint256 tokensBefore = l.asset == address(0) ? 0 : TestToken(l.asset).balanceOf(r.borrower);
+        uint256 tokensBefore = lst.asset == address(0) ? 0 : TestToken(lst.asset).balanceOf(r.borrower);
         vm.prank(r.borrower);
         uint256 id = market.book{value: r.value}(
             r.listingId, uint40(r.start), uint40(r.end), bytes32(uint256(1)), "ssh-ed25519 AAAA"
         );
         require(id == ++bookingCount, "handler: booking id");
-        if (l.asset != address(0)) {
-            require(tokensBefore - TestToken(l.asset).balanceOf(r.borrower) == r.price, "handler: token pull");
+        if (lst.asset != address(0)) {
+            require(tokensBefore - TestToken(lst.asset).balanceOf(r.borrower) == r.price, "handler: token pull");
         }
         _bookings[id] = GBooking({
             listingId: r.listingId,
-            hostId: l.hostId,
+            hostId: lst.hostId,
             borrower: r.borrower,
-            asset: l.asset,
+            asset: lst.asset,
             start: r.start,
             end: r.end,
             price: r.price,
@@ -625,46 +634,48 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             used: 0,
             stamp: now_
         });
-        ++_hosts[l.hostId].open;
-        ghostEscrow[l.asset] += r.price;
-        if (l.asset == address(0)) {
+        ++_hosts[lst.hostId].open;
+        ghostEscrow[lst.asset] += r.price;
+        if (lst.asset == address(0)) {
             ghostIn[address(0)] += r.value;
             ghostCredit[r.borrower][address(0)] += r.value - r.price; // a USD booking's excess
         } else {
-            ghostIn[l.asset] += r.price;
+            ghostIn[lst.asset] += r.price;
         }
-        ++okCalls[l.usd ? bytes32("bookUsd") : l.asset == address(0) ? bytes32("bookNative") : bytes32("bookToken")];
+        bytes32 kind =
+            lst.usd ? bytes32("bookUsd") : lst.asset == address(0) ? bytes32("bookNative") : bytes32("bookToken");
+        ++okCalls[kind];
     }
 
     /// @dev The market's checks, in the market's order; fills in the price and the value to send.
     function _predictBook(BookReq memory r) internal view returns (bytes memory) {
-        GListing storage l = _listings[r.listingId];
-        GHost storage h = _hosts[l.hostId];
+        GListing storage lst = _listings[r.listingId];
+        GHost storage h = _hosts[lst.hostId];
         if (paused) return abi.encodeWithSelector(IMarket.EnforcedPause.selector);
-        if (!l.active) return abi.encodeWithSelector(IMarket.ListingInactive.selector, r.listingId);
+        if (!lst.active) return abi.encodeWithSelector(IMarket.ListingInactive.selector, r.listingId);
         if (r.borrower == h.lender || r.borrower == h.agent) {
             return abi.encodeWithSelector(IMarket.SelfBooking.selector);
         }
-        if (h.unbondAt != 0) return abi.encodeWithSelector(IMarket.HostUnbonding.selector, l.hostId);
+        if (h.unbondAt != 0) return abi.encodeWithSelector(IMarket.HostUnbonding.selector, lst.hostId);
         if (h.bond < MIN_BOND) return abi.encodeWithSelector(IMarket.InsufficientBond.selector, h.bond, MIN_BOND);
         if (r.start % SLOT != 0 || r.end % SLOT != 0) {
             return abi.encodeWithSelector(IMarket.MisalignedWindow.selector, r.start, r.end, SLOT);
         }
-        if (r.start < now_ + l.leadTime) {
-            return abi.encodeWithSelector(IMarket.StartTooSoon.selector, r.start, now_ + l.leadTime);
+        if (r.start < now_ + lst.leadTime) {
+            return abi.encodeWithSelector(IMarket.StartTooSoon.selector, r.start, now_ + lst.leadTime);
         }
         if (r.start > now_ + HORIZON) {
             return abi.encodeWithSelector(IMarket.StartTooFar.selector, r.start, now_ + HORIZON);
         }
         uint256 slots = (r.end - r.start) / SLOT;
-        if (slots < l.minSlots || slots > l.maxSlots) {
-            return abi.encodeWithSelector(IMarket.DurationOutOfRange.selector, slots, l.minSlots, l.maxSlots);
+        if (slots < lst.minSlots || slots > lst.maxSlots) {
+            return abi.encodeWithSelector(IMarket.DurationOutOfRange.selector, slots, lst.minSlots, lst.maxSlots);
         }
         if (_overlapsLive(r.listingId, r.start, r.end)) {
             return abi.encodeWithSelector(IMarket.SlotTaken.selector, r.listingId, r.start, r.end);
         }
         uint256 duration = r.end - r.start;
-        if (l.usd) {
+        if (lst.usd) {
             if (usdFeed == address(0)) return abi.encodeWithSelector(IMarket.UsdPricingUnavailable.selector);
             int256 answer = feedAnswer[usdFeed];
             if (answer <= 0) return abi.encodeWithSelector(IMarket.BadFeedAnswer.selector, answer);
@@ -674,20 +685,20 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
             }
             uint256 den = HOUR * uint256(answer);
             uint256 decimals = usdFeed == address(feed8) ? 8 : 18;
-            r.price = (l.pricePerHour * duration * 10 ** decimals + den - 1) / den;
+            r.price = (lst.pricePerHour * duration * 10 ** decimals + den - 1) / den;
             r.value = r.underpay ? r.price - 1 : r.price + r.extra;
             if (r.value < r.price) return abi.encodeWithSelector(IMarket.WrongPayment.selector, r.value, r.price);
             return "";
         }
-        r.price = (l.pricePerHour * duration + HOUR - 1) / HOUR;
-        if (l.asset == address(0)) {
+        r.price = (lst.pricePerHour * duration + HOUR - 1) / HOUR;
+        if (lst.asset == address(0)) {
             r.value = r.underpay ? r.price - 1 : r.price;
             if (r.value != r.price) return abi.encodeWithSelector(IMarket.WrongPayment.selector, r.value, r.price);
             return "";
         }
         r.value = r.sendValueWithToken ? 1 : 0;
         if (r.value != 0) return abi.encodeWithSelector(IMarket.UnexpectedValue.selector);
-        if (!allowed[l.asset]) return abi.encodeWithSelector(IMarket.AssetNotAllowed.selector, l.asset);
+        if (!allowed[lst.asset]) return abi.encodeWithSelector(IMarket.AssetNotAllowed.selector, lst.asset);
         return "";
     }
 

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {UnitBase} from "./UnitBase.sol";
-import {Market} from "../../src/Market.sol";
+import {IMarketTest} from "../utils/IMarketTest.sol";
 import {IMarket, Status, MarketParams} from "../../src/interfaces/IMarket.sol";
 
 contract ActivationTest is UnitBase {
@@ -75,7 +75,7 @@ contract ActivationTest is UnitBase {
     function test_activate_deadlineIsEndWhenGraceOutlastsBooking() public {
         MarketParams memory p = defaultParams();
         p.activationGrace = 20 minutes;
-        Market m = new Market(p, owner, treasury, arbiter, FEE_BPS);
+        IMarketTest m = deployMarket(p, owner, treasury, arbiter, FEE_BPS);
         vm.prank(lender);
         uint256 h = m.registerHost{value: MIN_BOND}(agent, "");
         vm.prank(lender);

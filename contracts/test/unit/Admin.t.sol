@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 
 import {UnitBase} from "./UnitBase.sol";
-import {Market} from "../../src/Market.sol";
+import {IMarketTest} from "../utils/IMarketTest.sol";
 import {IMarket, Status, MarketParams, Hardware} from "../../src/interfaces/IMarket.sol";
 import {TestToken} from "../../src/mocks/TestToken.sol";
 
@@ -28,7 +28,7 @@ contract AdminTest is UnitBase {
         emit IMarket.ArbiterSet(arbiter);
         vm.expectEmit();
         emit IMarket.FeeSet(123);
-        Market m = new Market(defaultParams(), owner, treasury, arbiter, 123);
+        IMarketTest m = deployMarket(defaultParams(), owner, treasury, arbiter, 123);
 
         assertEq(m.owner(), owner);
         assertEq(m.treasury(), treasury);
@@ -45,9 +45,9 @@ contract AdminTest is UnitBase {
         p.slotLength = 60;
         p.activationGrace = 60 * 2880 - 1;
         p.cancelFeeBps = 10_000;
-        new Market(p, owner, treasury, arbiter, 1000);
+        deployMarket(p, owner, treasury, arbiter, 1000);
         p.slotLength = 1 days;
-        new Market(p, owner, treasury, arbiter, 0);
+        deployMarket(p, owner, treasury, arbiter, 0);
     }
 
     function test_constructor_revertsOnSlotTooShort() public {
@@ -83,30 +83,30 @@ contract AdminTest is UnitBase {
     function test_constructor_revertsOnZeroTreasury() public {
         MarketParams memory p = defaultParams();
         vm.expectRevert(abi.encodeWithSelector(IMarket.ZeroAddress.selector));
-        new Market(p, owner, address(0), arbiter, FEE_BPS);
+        deployMarket(p, owner, address(0), arbiter, FEE_BPS);
     }
 
     function test_constructor_revertsOnZeroArbiter() public {
         MarketParams memory p = defaultParams();
         vm.expectRevert(abi.encodeWithSelector(IMarket.ZeroAddress.selector));
-        new Market(p, owner, treasury, address(0), FEE_BPS);
+        deployMarket(p, owner, treasury, address(0), FEE_BPS);
     }
 
     function test_constructor_revertsOnFeeAboveCap() public {
         MarketParams memory p = defaultParams();
         vm.expectRevert(abi.encodeWithSelector(IMarket.FeeTooHigh.selector, 1001, 1000));
-        new Market(p, owner, treasury, arbiter, 1001);
+        deployMarket(p, owner, treasury, arbiter, 1001);
     }
 
     function test_constructor_revertsOnZeroOwner() public {
         MarketParams memory p = defaultParams();
         vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
-        new Market(p, address(0), treasury, arbiter, FEE_BPS);
+        deployMarket(p, address(0), treasury, arbiter, FEE_BPS);
     }
 
     function expectBadParams(MarketParams memory p) internal {
         vm.expectRevert(abi.encodeWithSelector(IMarket.BadParams.selector));
-        new Market(p, owner, treasury, arbiter, FEE_BPS);
+        deployMarket(p, owner, treasury, arbiter, FEE_BPS);
     }
 
     /* fee, treasury, arbiter */

@@ -2,7 +2,7 @@
 pragma solidity 0.8.30;
 
 import {UnitBase} from "./UnitBase.sol";
-import {Market} from "../../src/Market.sol";
+import {IMarketTest} from "../utils/IMarketTest.sol";
 import {IMarket, Status, Host, MarketParams} from "../../src/interfaces/IMarket.sol";
 
 contract NoShowTest is UnitBase {
@@ -90,7 +90,7 @@ contract NoShowTest is UnitBase {
     function test_claimNoShow_slashLargerThanBondTakesWholeBond() public {
         MarketParams memory p = defaultParams();
         p.noShowSlash = 5 ether;
-        Market m = new Market(p, owner, treasury, arbiter, FEE_BPS);
+        IMarketTest m = deployMarket(p, owner, treasury, arbiter, FEE_BPS);
         vm.prank(lender);
         uint256 h = m.registerHost{value: MIN_BOND}(agent, "");
         vm.prank(lender);

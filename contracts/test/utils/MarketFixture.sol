@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {Test} from "forge-std/Test.sol";
 import {MockV3Aggregator} from "@chainlink/contracts/src/v0.8/shared/mocks/MockV3Aggregator.sol";
 
-import {Market} from "../../src/Market.sol";
+import {IMarketTest} from "./IMarketTest.sol";
 import {Status, Confidential, Hardware, MarketParams} from "../../src/interfaces/IMarket.sol";
 import {TestToken} from "../../src/mocks/TestToken.sol";
 
@@ -26,7 +26,7 @@ abstract contract MarketFixture is Test {
     int256 internal constant ETH_USD = 3000e8;
     uint32 internal constant FEED_MAX_AGE = 1 hours;
 
-    Market internal market;
+    IMarketTest internal market;
     MockV3Aggregator internal feed;
     TestToken internal token;
 
@@ -47,7 +47,7 @@ abstract contract MarketFixture is Test {
 
     function setUp() public virtual {
         vm.warp(1_750_000_000);
-        market = new Market(defaultParams(), owner, treasury, arbiter, FEE_BPS);
+        market = deployMarket(defaultParams(), owner, treasury, arbiter, FEE_BPS);
         feed = new MockV3Aggregator(8, ETH_USD);
         token = new TestToken("Test USD", "tUSD", 6);
         vm.startPrank(owner);
@@ -61,6 +61,23 @@ abstract contract MarketFixture is Test {
         vm.prank(lender);
         hostId = market.registerHost{value: MIN_BOND}(agent, "bafyhost");
         listingId = createListing(address(0), false, PRICE_PER_HOUR);
+    }
+
+    /// @notice Deploys Market from its forge artifact; a reverting constructor's error bubbles up unchanged, so
+    /// `vm.expectRevert` sees it.
+    function deployMarket(MarketParams memory p, address owner_, address treasury_, address arbiter_, uint16 fee)
+        internal
+        returns (IMarketTest deployed)
+    {
+        bytes memory code =
+            abi.encodePacked(vm.getCode("Market.sol:Market"), abi.encode(p, owner_, treasury_, arbiter_, fee));
+        assembly ("memory-safe") {
+            deployed := create(0, add(code, 0x20), mload(code))
+            if iszero(deployed) {
+                returndatacopy(0, 0, returndatasize())
+                revert(0, returndatasize())
+            }
+        }
     }
 
     function defaultParams() internal pure returns (MarketParams memory) {
