@@ -11,9 +11,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const say = (msg) => process.stdout.write(`[ensure] ${msg}\n`);
 
 const [major, minor] = process.versions.node.split(".").map(Number);
-if (major !== 20 || minor < 9) {
+if (major !== 20 || minor < 18) {
   process.stderr.write(
-    `[ensure] ComputeHive needs Node.js 20 (>= 20.9); this is ${process.version}. Install Node 20 and retry.\n`,
+    `[ensure] ComputeHive needs Node.js 20 (>= 20.18.1, for graph-cli); this is ${process.version}. Install Node 20 and retry.\n`,
   );
   process.exit(1);
 }

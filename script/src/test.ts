@@ -52,6 +52,12 @@ const steps: Step[] = [
     ],
   },
   { name: "contracts build (forge build)", cmd: bin("forge"), args: ["build"] },
+  {
+    name: "subgraph: manifest, graph codegen + build, tests (node --test)",
+    cmd: "npm",
+    args: ["--workspace", "subgraph", "run", "verify"],
+    count: nodeTestCount,
+  },
   { name: "typed ABIs (wagmi generate)", cmd: bin("wagmi"), args: ["generate"] },
   {
     name: "typescript format + lint (biome)",
