@@ -58,6 +58,12 @@ const steps: Step[] = [
     args: ["--workspace", "subgraph", "run", "verify"],
     count: nodeTestCount,
   },
+  {
+    name: "subgraph: embedded host runs the compiled mappings against anvil (node --test)",
+    cmd: "npm",
+    args: ["--workspace", "subgraph", "run", "test:host"],
+    count: nodeTestCount,
+  },
   { name: "typed ABIs (wagmi generate)", cmd: bin("wagmi"), args: ["generate"] },
   {
     name: "typescript format + lint (biome)",
@@ -66,6 +72,7 @@ const steps: Step[] = [
   },
   { name: "typescript types (tsc sdk)", cmd: bin("tsc"), args: ["-p", "sdk"] },
   { name: "typescript types (tsc script)", cmd: bin("tsc"), args: ["-p", "script"] },
+  { name: "typescript types (tsc subgraph/host)", cmd: bin("tsc"), args: ["-p", "subgraph/host"] },
   {
     name: "contracts: unit, fuzz, invariant (forge test)",
     cmd: bin("forge"),
