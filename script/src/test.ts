@@ -58,13 +58,14 @@ const steps: Step[] = [
     args: ["--workspace", "subgraph", "run", "verify"],
     count: nodeTestCount,
   },
+  { name: "typed ABIs (wagmi generate)", cmd: bin("wagmi"), args: ["generate"] },
+  // After the ABIs: the host test imports the SDK, whose generated.ts exists only now.
   {
     name: "subgraph: embedded host runs the compiled mappings against anvil (node --test)",
     cmd: "npm",
     args: ["--workspace", "subgraph", "run", "test:host"],
     count: nodeTestCount,
   },
-  { name: "typed ABIs (wagmi generate)", cmd: bin("wagmi"), args: ["generate"] },
   {
     name: "typescript format + lint (biome)",
     cmd: join(repoRoot, "tools", "biome"),
