@@ -45,7 +45,7 @@ import {
   Withdrawn,
 } from "../../generated/Market/Market";
 import { Booking, Dispute, Host, Listing, Withdrawal } from "../../generated/schema";
-import { newMarketEvent } from "../utils/audit";
+import { newBookingEvent, newMarketEvent } from "../utils/audit";
 import {
   assetKindOf,
   getGpuModelDay,
@@ -430,10 +430,7 @@ export function handleEndpointPublished(event: EndpointPublished): void {
   b.encryptedEndpoint = p.encryptedEndpoint;
   b.lastEndpointAt = event.block.timestamp;
   b.save();
-  const e = newMarketEvent(event, "EndpointPublished", p.agent);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "EndpointPublished", p.agent, b);
   e.flag = p.republished;
   e.save();
 }
@@ -457,10 +454,7 @@ export function handleBookingDeclined(event: BookingDeclined): void {
   d.declined = d.declined + 1;
   d.save();
 
-  const e = newMarketEvent(event, "BookingDeclined", p.agent);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "BookingDeclined", p.agent, b);
   e.account = b.borrower;
   e.asset = b.asset;
   e.amount = p.refund;
@@ -489,10 +483,7 @@ export function handleBookingCancelled(event: BookingCancelled): void {
   d.cancelled = d.cancelled + 1;
   d.save();
 
-  const e = newMarketEvent(event, "BookingCancelled", b.borrower);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "BookingCancelled", b.borrower, b);
   e.account = b.borrower;
   e.asset = b.asset;
   e.amount = p.refund;
@@ -507,10 +498,7 @@ export function handleSessionEndRequested(event: SessionEndRequested): void {
   const b = loadBooking(p.bookingId);
   b.endedAt = p.endedAt;
   b.save();
-  const e = newMarketEvent(event, "SessionEndRequested", b.borrower);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "SessionEndRequested", b.borrower, b);
   e.account = b.borrower;
   e.amount = p.endedAt;
   e.save();
@@ -524,10 +512,7 @@ export function handleUsageReported(event: UsageReported): void {
   b.usedSeconds = p.usedSeconds;
   b.reportCid = p.reportCid;
   b.save();
-  const e = newMarketEvent(event, "UsageReported", p.agent);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "UsageReported", p.agent, b);
   e.seconds = p.usedSeconds;
   e.cid = p.reportCid;
   e.save();
@@ -553,10 +538,7 @@ export function handleBookingDisputed(event: BookingDisputed): void {
   b.dispute = d.id;
   b.save();
 
-  const e = newMarketEvent(event, "BookingDisputed", b.borrower);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "BookingDisputed", b.borrower, b);
   e.account = b.borrower;
   e.seconds = p.claimedSeconds;
   e.cid = p.reasonCid;
@@ -592,10 +574,7 @@ export function handleDisputeResolved(event: DisputeResolved): void {
   d.save();
   // Status stays Disputed here; BookingSettled follows in the same transaction.
 
-  const e = newMarketEvent(event, "DisputeResolved", fallback ? event.transaction.from : p.arbiter);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "DisputeResolved", fallback ? event.transaction.from : p.arbiter, b);
   e.account = b.borrower;
   e.seconds = p.usedSeconds;
   e.slash = p.slash;
@@ -622,10 +601,7 @@ export function handleNoShowClaimed(event: NoShowClaimed): void {
   d.noShows = d.noShows + 1;
   d.save();
 
-  const e = newMarketEvent(event, "NoShowClaimed", p.caller);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "NoShowClaimed", p.caller, b);
   e.account = b.borrower;
   e.asset = b.asset;
   e.amount = p.refund;
@@ -663,10 +639,7 @@ export function handleBookingSettled(event: BookingSettled): void {
   da.revenue = da.revenue.plus(p.lenderAmount).plus(p.platformFee);
   da.save();
 
-  const e = newMarketEvent(event, "BookingSettled", p.caller);
-  e.booking = b.id;
-  e.listing = b.listing;
-  e.host = b.host;
+  const e = newBookingEvent(event, "BookingSettled", p.caller, b);
   e.account = b.borrower;
   e.asset = b.asset;
   e.amount = p.lenderAmount;

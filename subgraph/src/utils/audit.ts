@@ -1,6 +1,6 @@
 // The audit log: one immutable MarketEvent per event.
 import { Bytes, ethereum } from "@graphprotocol/graph-ts";
-import { MarketEvent } from "../../generated/schema";
+import { Booking, MarketEvent } from "../../generated/schema";
 import { eventId } from "./ids";
 
 /** A new audit entry of `kind` (a MarketEventKind value) acted by `actor`. Set the optional fields, then save. */
@@ -12,5 +12,14 @@ export function newMarketEvent(event: ethereum.Event, kind: string, actor: Bytes
   e.blockNumber = event.block.number;
   e.timestamp = event.block.timestamp;
   e.logIndex = event.logIndex;
+  return e;
+}
+
+/** A new audit entry about booking `b`, linked to the booking, its listing and its host. */
+export function newBookingEvent(event: ethereum.Event, kind: string, actor: Bytes, b: Booking): MarketEvent {
+  const e = newMarketEvent(event, kind, actor);
+  e.booking = b.id;
+  e.listing = b.listing;
+  e.host = b.host;
   return e;
 }
