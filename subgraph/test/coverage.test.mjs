@@ -43,6 +43,10 @@ test("every ABI event has a mapping export and a MarketEventKind value", () => {
       new RegExp(`export function handle${e}\\(event: ${e}\\): void`),
       `no handler for ${e}`,
     );
-    assert.match(mappings, new RegExp(`new(Market|Booking)Event\\(event, "${e}"`), `${e} writes no MarketEvent`);
+    assert.match(
+      mappings,
+      new RegExp(`new(Market|Booking)Event\\(event, "${e}"`),
+      `${e} writes no MarketEvent`,
+    );
   }
 });
