@@ -1,7 +1,7 @@
 // The embedded subgraph host end to end: the local stack (anvil + DeployMarket + demo seed), a booking by anvil
 // account 3 activated by the agent (account 2), then subgraph/build/Market/Market.wasm run over every market log by
 // subgraph/host, and the entities checked in the in-memory store. Needs `npm -w subgraph run build` first.
-// Run: node --import tsx --test subgraph/test/host.test.ts
+// Run: node --import tsx --test "subgraph/test/host/*.test.ts"
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, rmdir, writeFile } from "node:fs/promises";
@@ -9,18 +9,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Hex, parseEventLogs } from "viem";
-import { freePort } from "../../script/src/lib/anvil.ts";
-import { prepareArtifacts } from "../../script/src/lib/artifacts.ts";
-import { deploymentsDir } from "../../script/src/lib/paths.ts";
+import { freePort } from "../../../script/src/lib/anvil.ts";
+import { prepareArtifacts } from "../../../script/src/lib/artifacts.ts";
+import { deploymentsDir } from "../../../script/src/lib/paths.ts";
 import {
   encryptedEndpoint,
   sshEd25519PublicKeyLine,
   x25519PublicKey,
-} from "../../script/src/lib/payloads.ts";
-import type { LocalStack } from "../../script/src/lib/stack.ts";
-import { add, div, formatDecimal, mul, parseDecimal, sub } from "../host/decimal.ts";
-import { defaultBuildDir, Indexer } from "../host/indexer.ts";
-import { EntityStore } from "../host/store.ts";
+} from "../../../script/src/lib/payloads.ts";
+import type { LocalStack } from "../../../script/src/lib/stack.ts";
+import { add, div, formatDecimal, mul, parseDecimal, sub } from "../../host/decimal.ts";
+import { defaultBuildDir, Indexer } from "../../host/indexer.ts";
+import { EntityStore } from "../../host/store.ts";
 import {
   bigIntFromBytes,
   bigIntToBytes,
@@ -31,12 +31,12 @@ import {
   StoreKind,
   type StoreValue,
   toHex,
-} from "../host/wasm.ts";
+} from "../../host/wasm.ts";
 
 await prepareArtifacts();
 const { marketAbi } = await import("@computehive/sdk");
-const { startLocalStack } = await import("../../script/src/lib/stack.ts");
-const { publicClientFor, walletClientFor } = await import("../../script/src/lib/clients.ts");
+const { startLocalStack } = await import("../../../script/src/lib/stack.ts");
+const { publicClientFor, walletClientFor } = await import("../../../script/src/lib/clients.ts");
 
 function field(e: EntityData | null, name: string): StoreValue {
   assert.ok(e, "entity exists");
