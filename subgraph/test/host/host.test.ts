@@ -374,6 +374,15 @@ describe("embedded host indexes the local stack", () => {
       return true;
     });
     assert.equal(fresh.store.count("Booking"), 0);
+    // The deployment is failed, as graph-node marks it: the error is kept and the cursor stays before the block.
+    const health = fresh.store.health();
+    assert.equal(health.failed, true);
+    assert.equal(health.error?.block, Number(bookedBlock));
+    assert.match(health.error?.message ?? "", /^handleBooked failed at block \d+ log \d+ .*unknown listing/);
+    assert.equal(health.error?.handler, "handleBooked");
+    assert.equal(fresh.head, bookedBlock - 1n);
+    await assert.rejects(fresh.syncTo(), /handleBooked failed/, "a failed deployment stays failed");
+    fresh.close();
   });
 
   it("stores the demo host", () => {
