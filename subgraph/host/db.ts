@@ -266,6 +266,7 @@ export class SubgraphDb {
         this.beginBlock(b);
         try {
           step(b);
+          this.flushPending(); // deterministic store errors (a missing field, ...) fail the block like a handler
         } catch (e) {
           this.discardBlock();
           const d = describe(e, b);
@@ -274,7 +275,6 @@ export class SubgraphDb {
           failure = e instanceof Error ? e : new Error(String(e));
           return;
         }
-        this.flushPending();
         this.recordPtr(b);
         this.setMeta("head", JSON.stringify(b));
         last = b;

@@ -190,8 +190,10 @@ export class Indexer {
     this.deployment = deployment;
     this.network = network;
     // batch: the blocks of a range are fetched in one HTTP request.
+    // cacheTime 0: viem otherwise reuses eth_blockNumber for 4 s and the indexer would lag behind the chain.
     this.client = createPublicClient({
-      transport: http(opts.rpcUrl, { batch: { batchSize: 200 }, retryCount: 3 }),
+      cacheTime: 0,
+      transport: http(opts.rpcUrl, { batch: { batchSize: 200 }, retryCount: 3, retryDelay: 50 }),
     });
     this.maxRange = opts.blockRange ?? 2000;
     this.range = this.maxRange;
