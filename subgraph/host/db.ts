@@ -6,7 +6,7 @@
 // block's own writes) and written by `commitBlocks` in one SQLite transaction together with the cursor, so a
 // crash at any point leaves either the whole block or none of it, and the cursor always matches the data.
 import Database from "better-sqlite3";
-import { formatDecimal, parseDecimal } from "./decimal.ts";
+import { formatDecimal, parseDecimalUnnormalized } from "./decimal.ts";
 import {
   type EntityModel,
   entityDdl,
@@ -497,8 +497,11 @@ function scalarFromColumn(s: Scalar, c: unknown): StoreValue {
       return { kind: StoreKind.Timestamp, value: BigInt(c as number) };
     case "BigInt":
       return { kind: StoreKind.BigInt, value: BigInt(String(c)) };
-    case "BigDecimal":
-      return { kind: StoreKind.BigDecimal, value: parseDecimal(String(c)) };
+    case "BigDecimal": {
+      const d = parseDecimalUnnormalized(String(c));
+      if (!d) throw new StoreError(`stored BigDecimal ${String(c)} does not parse`);
+      return { kind: StoreKind.BigDecimal, value: d };
+    }
     case "Boolean":
       return { kind: StoreKind.Bool, value: c === 1 || c === 1n };
   }

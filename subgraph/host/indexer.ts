@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type Abi, createPublicClient, type Hex, http, type PublicClient } from "viem";
+import { type Abi, createPublicClient, type Hex, hexToBytes, http, type PublicClient } from "viem";
 import YAML from "yaml";
 import { SubgraphDb } from "./db.ts";
 import {
@@ -24,7 +24,7 @@ import {
   writeEvent,
 } from "./events.ts";
 import { loadSchema } from "./model.ts";
-import { MappingInstance } from "./wasm.ts";
+import { type HostContext, MappingInstance } from "./wasm.ts";
 
 /** The fields of a deployment record (deployments/<chainId>.json, the SDK's Deployment) the indexer uses. */
 export interface DeploymentRecord {
@@ -204,7 +204,14 @@ export class Indexer {
     const ds = loadDataSource(opts.buildDir);
     const deployment = deploymentId(opts.buildDir, opts.deployment);
     const store = new SubgraphDb(opts.dbFile ?? ":memory:", loadSchema(ds.schemaFile), deployment);
-    const ctx = store.context(opts.log);
+    const ctx: HostContext = {
+      ...store.context(opts.log),
+      dataSource: {
+        address: hexToBytes(opts.deployment.market as Hex),
+        network: ds.network,
+        context: new Map(),
+      },
+    };
     const mapping = await MappingInstance.load(ds.wasmFile, ctx);
     return new Indexer(opts, mapping, ds.handlers, store, deployment, ds.network);
   }
