@@ -126,6 +126,7 @@ function recordPayout(
 export function handleHostRegistered(event: HostRegistered): void {
   const p = event.params;
   getAccount(p.lender, event);
+  getAccount(p.agent, event);
   const h = new Host(idOf(p.hostId));
   h.lender = p.lender;
   h.agent = p.agent;
@@ -160,6 +161,7 @@ export function handleAgentChanged(event: AgentChanged): void {
   const h = loadHost(p.hostId);
   h.agent = p.newAgent;
   h.save();
+  getAccount(p.newAgent, event);
   const e = newMarketEvent(event, "AgentChanged", event.transaction.from);
   e.host = h.id;
   e.account = p.newAgent;
@@ -716,6 +718,7 @@ export function handleArbiterSet(event: ArbiterSet): void {
   const m = getMarket(event);
   m.arbiter = event.params.arbiter;
   m.save();
+  getAccount(event.params.arbiter, event);
   const e = newMarketEvent(event, "ArbiterSet", event.transaction.from);
   e.account = event.params.arbiter;
   e.save();
@@ -773,7 +776,8 @@ export function handleOwnershipTransferred(event: OwnershipTransferred): void {
   m.owner = p.newOwner;
   m.pendingOwner = null;
   m.save();
-  const e = newMarketEvent(event, "OwnershipTransferred", p.previousOwner);
+  // The sender acted: the deployer in the constructor (previousOwner is 0), the new owner in acceptOwnership.
+  const e = newMarketEvent(event, "OwnershipTransferred", event.transaction.from);
   e.account = p.newOwner;
   e.save();
 }

@@ -1,5 +1,6 @@
 // Id helpers. Hosts, listings, bookings and disputes use the contract's decimal ids; per-event entities use
-// tx hash ++ log index, which is unique per log and sorts in chain order within a transaction.
+// tx hash ++ log index (the block's, as 4 little-endian bytes: graph-ts concatI32), which is unique per log. Being
+// little-endian, such ids do not sort by log index: order audit entries by (blockNumber, logIndex).
 import { BigInt, Bytes, ethereum } from "@graphprotocol/graph-ts";
 
 export const ZERO_ADDRESS = Bytes.fromHexString("0x0000000000000000000000000000000000000000");
