@@ -3,11 +3,16 @@
 // script/DeployMarket.s.sol, seeds one honest demo host and listing, prints everything a developer needs, and
 // runs until Ctrl-C / SIGTERM, then stops anvil and waits for it to exit.
 //
+// Then it builds the subgraph for that deployment (when stale) and runs the embedded subgraph host: the compiled
+// mappings follow the chain and graph-node's query API is served at SUBGRAPH_PORT (default 8000).
+//
 //   ANVIL_HOST, ANVIL_PORT   where anvil listens
+//   SUBGRAPH_PORT            the subgraph query API's port (on ANVIL_HOST)
 //   MARKET_*                 deployment parameters (see script/DeployMarket.s.sol)
 //
 // Files: deployments/31337.json (the deployment record), .computehive/local-stack.json (this summary),
-// .computehive/anvil.log (anvil's RPC log), .computehive/metadata/<cid>.json (the demo metadata documents).
+// .computehive/anvil.log (anvil's RPC log), .computehive/metadata/<cid>.json (the demo metadata documents),
+// .computehive/subgraph/31337.sqlite (the subgraph store; recreated at each start, as the chain is).
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { formatEther } from "viem";
@@ -16,20 +21,21 @@ import { assertPortFree, DEFAULT_HOST, DEFAULT_PORT } from "./lib/anvil.ts";
 import { prepareArtifacts } from "./lib/artifacts.ts";
 import { repoRoot, stateDir } from "./lib/paths.ts";
 import type { LocalStack } from "./lib/stack.ts";
+import { prepareSubgraph } from "./lib/subgraph.ts";
 
 function log(line: string): void {
   console.log(`[start] ${line}`);
 }
 
-function parsePort(value: string | undefined): number {
-  if (value === undefined || value === "") return DEFAULT_PORT;
+function parsePort(value: string | undefined, name = "ANVIL_PORT", fallback = DEFAULT_PORT): number {
+  if (value === undefined || value === "") return fallback;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`ANVIL_PORT must be a TCP port, got "${value}"`);
+    throw new Error(`${name} must be a TCP port, got "${value}"`);
   return port;
 }
 
-function summary(stack: LocalStack): string {
+function summary(stack: LocalStack, subgraph: { url: string; statusUrl: string }): string {
   const { anvil, deployment: d, seed, accounts } = stack;
   const hw = seed.hardware;
   const p = d.params;
@@ -50,6 +56,11 @@ function summary(stack: LocalStack): string {
       ["RPC URL", anvil.url],
       ["anvil pid", String(anvil.pid)],
       ["deployment record", `${relative(repoRoot, stack.deploymentFile)} (start block ${d.startBlock})`],
+    ]),
+    "subgraph (embedded host running the compiled mappings; graph-node's API)",
+    rows([
+      ["GraphQL (console on GET)", subgraph.url],
+      ["indexing status", subgraph.statusUrl],
     ]),
     "contracts",
     rows([
@@ -98,9 +109,11 @@ function summary(stack: LocalStack): string {
 async function main(): Promise<void> {
   const host = process.env.ANVIL_HOST || DEFAULT_HOST;
   const port = parsePort(process.env.ANVIL_PORT);
+  const subgraphPort = parsePort(process.env.SUBGRAPH_PORT, "SUBGRAPH_PORT", 8000);
 
   // Until the stack is up, a signal just exits: anvil.ts kills any anvil this process started on exit.
   let stack: LocalStack | undefined;
+  let subgraph: { stop(): Promise<void> } | undefined;
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -109,13 +122,14 @@ async function main(): Promise<void> {
       log(`${signal} during startup; exiting`);
       process.exit(130);
     }
-    log(`${signal}: stopping anvil (pid ${stack.anvil.pid})…`);
-    stack
-      .stop()
+    const chain = stack;
+    log(`${signal}: stopping the subgraph host and anvil (pid ${chain.anvil.pid})…`);
+    (subgraph ? subgraph.stop() : Promise.resolve())
+      .then(() => chain.stop())
       .then(() => rm(join(stateDir, "local-stack.json"), { force: true }))
       .then(
         () => {
-          log("anvil stopped. Bye.");
+          log("stopped. Bye.");
           process.exit(0);
         },
         (e: unknown) => {
@@ -128,6 +142,7 @@ async function main(): Promise<void> {
 
   // Fail fast on a taken port, before a build that may take a minute.
   await assertPortFree(host, port);
+  await assertPortFree(host, subgraphPort);
   await prepareArtifacts(log);
   // The stack imports the generated ABIs, which exist only now.
   const { startLocalStack } = await import("./lib/stack.ts");
@@ -138,6 +153,25 @@ async function main(): Promise<void> {
     log,
   });
   const running = stack;
+
+  await prepareSubgraph(running.deploymentFile, log);
+  const subgraphDb = join(stateDir, "subgraph", `${running.anvil.chainId}.sqlite`);
+  // A fresh anvil is a fresh chain: index it from scratch.
+  for (const suffix of ["", "-wal", "-shm"]) await rm(`${subgraphDb}${suffix}`, { force: true });
+  const { startSubgraphHost } = await import("../../subgraph/host/main.ts");
+  const levels = ["critical", "error", "warning", "info", "debug"];
+  const sg = await startSubgraphHost({
+    rpcUrl: running.anvil.url,
+    deployment: running.deployment,
+    dbFile: subgraphDb,
+    host,
+    port: subgraphPort,
+    pollMs: 250,
+    log: (level, message) => {
+      if (level <= 2) log(`subgraph ${levels[level] ?? level}: ${message}`);
+    },
+  });
+  subgraph = sg;
 
   await mkdir(stateDir, { recursive: true });
   await writeFile(
@@ -151,6 +185,8 @@ async function main(): Promise<void> {
         market: running.deployment.market,
         hostId: Number(running.seed.hostId),
         listingId: Number(running.seed.listingId),
+        subgraphUrl: sg.url,
+        subgraphStatusUrl: sg.statusUrl,
         accounts: Object.fromEntries(
           Object.entries(running.accounts).map(([k, a]) => [k, { index: a.index, address: a.address }]),
         ),
@@ -160,7 +196,7 @@ async function main(): Promise<void> {
       2,
     )}\n`,
   );
-  console.log(summary(running));
+  console.log(summary(running, sg));
 
   void running.anvil.exited.then(({ code, signal }) => {
     if (stopping) return;

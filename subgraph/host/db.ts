@@ -92,6 +92,8 @@ export class SubgraphDb {
     let s = this.stmts.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
+      // Entity rows are read with 64-bit integers intact (Int8, Timestamp); scalarFromColumn narrows Int.
+      if (s.reader && sql.startsWith("SELECT * ")) s.safeIntegers(true);
       this.stmts.set(sql, s);
     }
     return s;
@@ -269,6 +271,9 @@ export class SubgraphDb {
           this.flushPending(); // deterministic store errors (a missing field, ...) fail the block like a handler
         } catch (e) {
           this.discardBlock();
+          // SQLite's own errors (disk full, locked, I/O) are not the mapping's fault: graph-node retries those, so
+          // roll back the whole batch and let the caller retry instead of failing the deployment.
+          if (e instanceof Database.SqliteError) throw e;
           const d = describe(e, b);
           this.setMeta("fatal_error", JSON.stringify({ ...d, block: b.number, blockHash: b.hash }));
           if (last) this.setMeta("head", JSON.stringify(last));
@@ -428,7 +433,7 @@ export class SubgraphDb {
 
 // ---- value conversions between graph-ts store values and columns ----
 
-function scalarToColumn(s: Scalar, v: StoreValue, where: string): string | number {
+function scalarToColumn(s: Scalar, v: StoreValue, where: string): string | number | bigint {
   switch (v.kind) {
     case StoreKind.String:
       if (s === "String") return v.value;
@@ -441,7 +446,7 @@ function scalarToColumn(s: Scalar, v: StoreValue, where: string): string | numbe
       break;
     case StoreKind.Int8:
     case StoreKind.Timestamp:
-      if (s === "Int8" || s === "Timestamp") return Number(v.value);
+      if (s === "Int8" || s === "Timestamp") return v.value; // bound as a 64-bit integer, exactly
       break;
     case StoreKind.BigInt:
       if (s === "BigInt") return v.value.toString();
@@ -464,7 +469,7 @@ function toColumn(
   f: FieldModel,
   v: StoreValue,
   enums?: SchemaModel["enums"],
-): string | number {
+): string | number | bigint {
   const where = `entity ${model.name}[${id}] field \`${f.name}\``;
   if (f.kind === "enum" && enums) {
     const allowed = enums.get(f.typeName)?.values ?? [];
@@ -492,9 +497,9 @@ function scalarFromColumn(s: Scalar, c: unknown): StoreValue {
     case "Int":
       return { kind: StoreKind.Int, value: Number(c) };
     case "Int8":
-      return { kind: StoreKind.Int8, value: BigInt(c as number) };
+      return { kind: StoreKind.Int8, value: BigInt(c as bigint | string) };
     case "Timestamp":
-      return { kind: StoreKind.Timestamp, value: BigInt(c as number) };
+      return { kind: StoreKind.Timestamp, value: BigInt(c as bigint | string) };
     case "BigInt":
       return { kind: StoreKind.BigInt, value: BigInt(String(c)) };
     case "BigDecimal": {
@@ -503,7 +508,7 @@ function scalarFromColumn(s: Scalar, c: unknown): StoreValue {
       return { kind: StoreKind.BigDecimal, value: d };
     }
     case "Boolean":
-      return { kind: StoreKind.Bool, value: c === 1 || c === 1n };
+      return { kind: StoreKind.Bool, value: Number(c) === 1 };
   }
 }
 

@@ -231,6 +231,15 @@ export class Indexer {
    * again without indexing).
    */
   async syncTo(toBlock?: bigint): Promise<bigint> {
+    // One sync at a time (follow() and a caller may both ask): each waits for the one before it.
+    const run = this.syncing.then(() => this.syncOnce(toBlock));
+    this.syncing = run.catch(() => {});
+    return run;
+  }
+
+  private syncing: Promise<unknown> = Promise.resolve();
+
+  private async syncOnce(toBlock?: bigint): Promise<bigint> {
     for (;;) {
       this.throwIfFailed();
       const target = toBlock ?? (await this.client.getBlockNumber());
