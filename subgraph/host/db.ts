@@ -48,6 +48,13 @@ export class SubgraphDb {
   readonly db: Database.Database;
   readonly model: SchemaModel;
   private pending: Pending = new Map();
+  /**
+   * Committed current versions (graph-node keeps such an entity cache too): type → id → entity, null for "no such
+   * entity". Filled on reads, updated after each block's flush, cleared when a transaction fails or on revert.
+   */
+  private cache: Pending = new Map();
+  private cached = 0;
+  private static readonly CACHE_LIMIT = 200_000;
   private pendingBlock: BlockPtr | null = null;
   private readonly stmts = new Map<string, Database.Statement>();
 
@@ -195,7 +202,29 @@ export class SubgraphDb {
       const e = p.get(id);
       return e ? new Map(e) : null;
     }
-    return this.load(type, id, null);
+    let c = this.cache.get(type);
+    if (c?.has(id)) {
+      const e = c.get(id);
+      return e ? new Map(e) : null;
+    }
+    const e = this.load(type, id, null);
+    if (!c) {
+      c = new Map();
+      this.cache.set(type, c);
+    }
+    this.remember(c, id, e);
+    return e ? new Map(e) : null;
+  }
+
+  private remember(c: Map<string, EntityData | null>, id: string, e: EntityData | null) {
+    if (this.cached >= SubgraphDb.CACHE_LIMIT) this.forget();
+    if (!c.has(id)) this.cached++;
+    c.set(id, e);
+  }
+
+  private forget() {
+    for (const c of this.cache.values()) c.clear();
+    this.cached = 0;
   }
 
   /** The entity only if this block wrote it (graph-ts `store.get_in_block`). */
@@ -238,19 +267,6 @@ export class SubgraphDb {
   }
 
   /**
-   * Writes the open block's entities (if any) and moves the cursor to `head`, in one transaction. Call with no
-   * open block to move the cursor over blocks without triggers.
-   */
-  commit(head: BlockPtr) {
-    const run = this.db.transaction(() => {
-      if (this.pendingBlock) this.flushPending();
-      this.recordPtr(head);
-      this.setMeta("head", JSON.stringify(head));
-    });
-    run();
-  }
-
-  /**
    * Writes several blocks in one transaction: `step(block)` runs the handlers of each (between beginBlock and
    * flush) and may throw; blocks before the failing one are kept, its writes dropped, and the failure recorded.
    * Returns the error, or null when every block succeeded and the cursor is at `head`.
@@ -268,7 +284,9 @@ export class SubgraphDb {
         this.beginBlock(b);
         try {
           step(b);
-          this.flushPending(); // deterministic store errors (a missing field, ...) fail the block like a handler
+          // In a savepoint: a deterministic store error (a missing field, ...) fails the block like a handler
+          // and leaves none of its rows.
+          this.db.transaction(() => this.flushPending())();
         } catch (e) {
           this.discardBlock();
           // SQLite's own errors (disk full, locked, I/O) are not the mapping's fault: graph-node retries those, so
@@ -287,7 +305,12 @@ export class SubgraphDb {
       this.recordPtr(head);
       this.setMeta("head", JSON.stringify(head));
     });
-    run();
+    try {
+      run();
+    } catch (e) {
+      this.forget(); // the cache may hold versions of blocks the failed transaction rolled back
+      throw e;
+    }
     return failure;
   }
 
@@ -319,6 +342,14 @@ export class SubgraphDb {
         }
         if (data) this.insertVersion(model, id, data, B);
       }
+    }
+    for (const [type, entities] of this.pending) {
+      let c = this.cache.get(type);
+      if (!c) {
+        c = new Map();
+        this.cache.set(type, c);
+      }
+      for (const [id, data] of entities) this.remember(c, id, data);
     }
     this.pendingBlock = null;
     this.pending = new Map();
@@ -405,6 +436,7 @@ export class SubgraphDb {
    * closed after it are reopened, later block pointers forgotten, and a failure recorded after it cleared.
    */
   revertTo(ancestor: BlockPtr) {
+    this.forget();
     const run = this.db.transaction(() => {
       for (const m of this.model.entities.values()) {
         this.db.prepare(`DELETE FROM ${m.table} WHERE block_from > ?`).run(ancestor.number);
@@ -421,6 +453,7 @@ export class SubgraphDb {
 
   /** Forgets everything indexed (the chain has no block the store knows). */
   reset() {
+    this.forget();
     const run = this.db.transaction(() => {
       for (const m of this.model.entities.values()) this.db.prepare(`DELETE FROM ${m.table}`).run();
       this.stmt("DELETE FROM block_ptr").run();

@@ -401,6 +401,7 @@ export class Indexer {
           current = { handler: binding.handler, log };
           // transactionLogIndex: graph-node passes the log's index in the block (graph-node PRs #1618, #6042:
           // geth-style nodes have no per-transaction log index), so the host does too.
+          this.mapping.renew(); // a fresh instance per trigger, as graph-node runs handlers
           const ev = writeEvent(this.mapping, binding.spec, log, log.logIndex, fb.block, tx);
           this.mapping.callHandler(binding.handler, ev);
           this.handled++;

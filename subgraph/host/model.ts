@@ -245,6 +245,8 @@ export function entityDdl(e: EntityModel): string[] {
   const out = [
     `CREATE TABLE IF NOT EXISTS ${e.table} (${cols.join(", ")})`,
     `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${base}_id_from`)} ON ${e.table} (id, block_from)`,
+    // The current version of an id without walking its history (a singleton such as Market has thousands).
+    `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${base}_current`)} ON ${e.table} (id) WHERE block_to IS NULL`,
     idx("open", "block_to"),
     idx("from", "block_from"),
   ];

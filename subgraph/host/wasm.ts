@@ -227,10 +227,12 @@ function unimplemented(key: string): HostFunction {
 }
 
 export class MappingInstance {
-  readonly exports: Exports;
+  exports: Exports;
   private readonly classIds = new Map<TypeName, number>();
   /** Objects pinned while the host builds something; released by `releasePinned`. */
   private pinned: number[] = [];
+  private module: WebAssembly.Module | null = null;
+  private imports: Record<string, Record<string, WebAssembly.ImportValue>> = {};
 
   private constructor(
     instance: WebAssembly.Instance,
@@ -238,6 +240,20 @@ export class MappingInstance {
     private readonly implemented: Readonly<Record<string, HostFunction>>,
   ) {
     this.exports = instance.exports as unknown as Exports;
+  }
+
+  /**
+   * Replaces the instance with a fresh one of the same compiled module, as graph-node instantiates the module
+   * anew for every trigger: no memory or globals carry over from one handler to the next, and the memory a
+   * handler allocated is dropped with its instance.
+   */
+  renew() {
+    if (!this.module) return;
+    const instance = new WebAssembly.Instance(this.module, this.imports);
+    this.exports = instance.exports as unknown as Exports;
+    this.view = null;
+    this.pinned = [];
+    this.exports._start?.();
   }
 
   static async load(wasmPath: string, ctx: HostContext): Promise<MappingInstance> {
@@ -262,6 +278,8 @@ export class MappingInstance {
       needed.map((i) => `${i.module}.${i.name}`),
       impl,
     );
+    self.module = module;
+    self.imports = imports;
     self.exports._start?.();
     return self;
   }
@@ -281,8 +299,12 @@ export class MappingInstance {
 
   // ---- raw memory ----
 
+  private view: DataView | null = null;
+  /** A DataView of the memory, remade only when the memory grew (which replaces its buffer). */
   private get dv() {
-    return new DataView(this.exports.memory.buffer);
+    const buf = this.exports.memory.buffer;
+    if (!this.view || this.view.buffer !== buf) this.view = new DataView(buf);
+    return this.view;
   }
   u32(ptr: number): number {
     return this.dv.getUint32(ptr, true);

@@ -48,6 +48,8 @@ import { Booking, Dispute, Host, Listing, Withdrawal } from "../../generated/sch
 import { newBookingEvent, newMarketEvent } from "../utils/audit";
 import {
   assetKindOf,
+  countActive,
+  countListingCreated,
   getGpuModelDay,
   getGpuModelDayAsset,
   hours,
@@ -286,9 +288,7 @@ export function handleListingCreated(event: ListingCreated): void {
   m.listingCount = m.listingCount + 1;
   m.save();
 
-  const d = getGpuModelDay(modelOf(l), event.block.timestamp);
-  d.listingsCreated = d.listingsCreated + 1;
-  d.save();
+  countListingCreated(l, event.block.timestamp);
 
   const e = newMarketEvent(event, "ListingCreated", event.transaction.from);
   e.host = h.id;
@@ -329,6 +329,8 @@ export function handleListingTermsUpdated(event: ListingTermsUpdated): void {
 export function handleListingActiveSet(event: ListingActiveSet): void {
   const p = event.params;
   const l = loadListing(p.listingId);
+  // The contract emits the flag even when unchanged; only a change moves the model's active count.
+  if (l.active != p.active) countActive(l, p.active ? 1 : -1, event.block.timestamp);
   l.active = p.active;
   l.save();
   const e = newMarketEvent(event, "ListingActiveSet", event.transaction.from);

@@ -1,11 +1,12 @@
 // Every booking path of the market driven on anvil as real users (one local stack for the file), indexed by the
 // embedded host running the compiled mappings (subgraph/build/Market/Market.wasm), and checked field by field:
-// Booking, Host, Listing, Dispute, Withdrawal, Account, AccountAsset, Asset, Market, GpuModelDay(Asset) and the
-// audit log (one MarketEvent per market log, compared with the decoded receipt of each transaction).
+// Booking, Host, Listing, Dispute, Withdrawal, Account, AccountAsset, Asset, Market, GpuModel, GpuModelDay(Asset)
+// and the audit log (one MarketEvent per market log, compared with the decoded receipt of each transaction).
 //
 // Expected values never come from the entity under test: they come from the contract's own events and reads,
 // or from an independent computation of the contract's rules (PricingLib, cancel fee, no-show slash, the
-// schema's documented semantics), kept in the models below.
+// schema's documented semantics), kept in the models below. Listed hours (GpuModelDay.hoursListed) are accrued
+// from the chain timestamps of each model's events, with BigDecimal's rounding modelled independently (quotient).
 //
 // Timeline (slot 900 s; t0 is 01:00 UTC of the day after the stack starts, so that days never split a phase):
 //   t0        setup (host 2: registered, topped up by anyone, new agent and metadata; four listings);
@@ -18,6 +19,8 @@
 //   T3 +1 d   A settled after the dispute window; performUpkeep settles H (never reported) and J (zero use) and
 //             no-shows I; lender, both treasuries and a borrower withdraw in one block; host 2 requestUnbond →
 //             cancelUnbond → requestUnbond
+//   23:00     an 8 × H200 listing created at 23:00 UTC, listed across two midnights without an event, turned off
+//             at 01:30 two days later (and off again: no change), on at 02:00, off at 03:15, on for good at 03:45
 //   T4 +8 d   G settled by the fallback after the arbiter deadline; host 2 withdraws its bond in two parts;
 //             owner config (USD feed bound, asset disallowed, ownership transfer started and accepted)
 //
@@ -151,6 +154,38 @@ function decString(digits: bigint, exp: bigint): string {
   )
     throw new Error(`${s} has more than 34 significant digits`);
   return (neg ? "-" : "") + s;
+}
+
+/** A positive decimal digits × 10^exp (the test's own model of graph-node's BigDecimal, positive values only). */
+interface Dec {
+  digits: bigint;
+  exp: bigint;
+}
+/** Half-up to 34 significant digits: how graph-node normalizes every positive BigDecimal result. */
+function round34({ digits, exp }: Dec): Dec {
+  const extra = digits.toString().length - 34;
+  if (extra <= 0) return { digits, exp };
+  const p = 10n ** BigInt(extra);
+  const q = digits / p;
+  return { digits: 2n * (digits % p) >= p ? q + 1n : q, exp: exp + BigInt(extra) };
+}
+/**
+ * n/d (n ≥ 0, d > 0) as a BigDecimal division gives it: the exact quotient half-up to 34 significant digits (the
+ * crate's intermediate rounding to 100 digits never changes a quotient by 3600, whose decimals repeat one digit).
+ */
+function quotient(n: bigint, d: bigint): Dec {
+  if (n === 0n) return { digits: 0n, exp: 0n };
+  const k = 34n + BigInt(d.toString().length); // n·10^k / d ≥ 10^34
+  const num = n * 10n ** k;
+  const extra = BigInt((num / d).toString().length - 34);
+  const den = d * 10n ** extra;
+  const q = num / den;
+  return { digits: 2n * (num % den) >= den ? q + 1n : q, exp: extra - k };
+}
+/** a + b, exact, then rounded as a BigDecimal sum is. */
+function plus(a: Dec, b: Dec): Dec {
+  if (a.exp > b.exp) return plus(b, a);
+  return round34({ digits: a.digits + b.digits * 10n ** (b.exp - a.exp), exp: a.exp });
 }
 
 /** The audit-log and Withdrawal id: tx hash ++ logIndex as graph-ts Bytes.concatI32 writes it (4 bytes, LE). */
@@ -337,8 +372,11 @@ describe("every booking path of the market, indexed by the embedded host", () =>
     refunds: bigint;
     withdrawn: bigint;
   }
+  // Every event that touches a model's daily aggregates, in chain order: the events that accrue its listed hours.
   type DayRecord =
-    | { type: "listing" | "cancelled" | "declined" | "noShows"; ts: bigint; model: string }
+    | { type: "cancelled" | "declined" | "noShows"; ts: bigint; model: string }
+    | { type: "listing"; ts: bigint; model: string; gpuCount: number }
+    | { type: "active"; ts: bigint; model: string; active: boolean; gpuCount: number }
     | {
         type: "book";
         ts: bigint;
@@ -532,7 +570,7 @@ describe("every booking path of the market, indexed by the embedded host", () =>
       bookingCount: 0,
     };
     listings.set(id, l);
-    days.push({ type: "listing", ts: tx.ts, model: modelOf(l) });
+    days.push({ type: "listing", ts: tx.ts, model: modelOf(l), gpuCount: l.gpuCount });
     return l;
   }
 
@@ -673,6 +711,25 @@ describe("every booking path of the market, indexed by the embedded host", () =>
     b.f.endpointPublications = (b.f.endpointPublications as number) + 1;
     b.f.encryptedEndpoint = lower(endpoint);
     b.f.lastEndpointAt = tx.ts;
+    return tx;
+  }
+
+  /** setListingActive; only a change of the flag is an event of the model's listed hours (the contract emits either). */
+  async function setActive(l: ListingModel, active: boolean) {
+    const lender = hosts.get(l.host)?.lender;
+    const who = Object.values(acct).find((a) => addr(a) === lender);
+    if (!who) throw new Error(`no lender account for listing ${l.id}`);
+    const tx = await mined(
+      w(who).writeContract({ ...market, functionName: "setListingActive", args: [l.id, active] }),
+    );
+    eq(
+      [one(tx, "ListingActiveSet").args.listingId, one(tx, "ListingActiveSet").args.active],
+      [l.id, active],
+      "ListingActiveSet carries the flag, changed or not",
+    );
+    if (l.active !== active)
+      days.push({ type: "active", ts: tx.ts, model: modelOf(l), active, gpuCount: l.gpuCount });
+    l.active = active;
     return tx;
   }
 
@@ -1365,7 +1422,7 @@ describe("every booking path of the market, indexed by the embedded host", () =>
           bookingCount: 0,
         };
         listings.set(l.id, l);
-        days.push({ type: "listing", ts: blk.timestamp, model: modelOf(l) });
+        days.push({ type: "listing", ts: blk.timestamp, model: modelOf(l), gpuCount: l.gpuCount });
       }
     }
     eq(
@@ -1675,8 +1732,7 @@ describe("every booking path of the market, indexed by the embedded host", () =>
     L1.pricePerHour = 3n * 10n ** 16n;
     await mined(lw.writeContract({ ...market, functionName: "setListingTerms", args: [L1.id, 2, 48, 0] }));
     Object.assign(L1, { minSlots: 2, maxSlots: 48, leadTime: 0 });
-    await mined(lw.writeContract({ ...market, functionName: "setListingActive", args: [L1.id, false] }));
-    L1.active = false;
+    await setActive(L1, false);
     await indexAndCheck(mark);
     await expectListings();
     await assert.rejects(
@@ -1696,8 +1752,7 @@ describe("every booking path of the market, indexed by the embedded host", () =>
       /ListingInactive/,
     );
     const mark2 = sentAt();
-    await mined(lw.writeContract({ ...market, functionName: "setListingActive", args: [L1.id, true] }));
-    L1.active = true;
+    await setActive(L1, true);
     const cid = rawCid("listing 1, v2");
     await mined(lw.writeContract({ ...market, functionName: "setListingMetadata", args: [L1.id, cid] }));
     L1.metadataCid = cid;
@@ -2097,6 +2152,91 @@ describe("every booking path of the market, indexed by the embedded host", () =>
     await indexAndCheck(mark);
   });
 
+  it("listed hours: a listing active across two UTC midnights with no event between is credited to each day it spanned; an unchanged ListingActiveSet moves nothing", async () => {
+    const mark = sentAt();
+    const created = ((await chainNow()) / DAY + 1n) * DAY - HOUR; // 23:00 UTC
+    const day0 = created / DAY;
+    await testClient.setNextBlockTimestamp({ timestamp: created });
+    const L6 = await createListing(
+      acct.lender,
+      H1,
+      {
+        gpuModel: "NVIDIA H200",
+        gpuCount: 8,
+        vramMiBPerGpu: 143771,
+        cpuCores: 128,
+        ramMiB: 1048576,
+        diskGiB: 2000,
+        region: "us-east",
+        confidential: 0,
+      },
+      NATIVE,
+      false,
+      20n * 10n ** 18n,
+    );
+    eq(L6.createdAt, created, "created at 23:00:00");
+    // Two midnights pass without a block.
+    const off = (day0 + 2n) * DAY + HOUR + 30n * 60n; // 01:30 two days later
+    await testClient.setNextBlockTimestamp({ timestamp: off });
+    const offTx = await setActive(L6, false);
+    eq(offTx.ts, off, "turned off at 01:30:00");
+    const again = await setActive(L6, false);
+    ok(again.block > offTx.block, "turned off again, in a later block");
+    // On 02:00 → 03:15 (accrued when turned off), off 03:15 → 03:45, then on for good.
+    const at = async (ts: bigint, active: boolean) => {
+      await testClient.setNextBlockTimestamp({ timestamp: ts });
+      eq(
+        (await setActive(L6, active)).ts,
+        ts,
+        `turned ${active ? "on" : "off"} at ${ts % DAY} s past midnight`,
+      );
+    };
+    const on = (day0 + 2n) * DAY + 3n * HOUR + 45n * 60n;
+    await at((day0 + 2n) * DAY + 2n * HOUR, true);
+    await at((day0 + 2n) * DAY + 3n * HOUR + 15n * 60n, false);
+    await at(on, true);
+    await indexAndCheck(mark);
+    await expectListings();
+
+    const model = "NVIDIA H200";
+    const row = (day: bigint, listingsCreated: number, hoursListed: string, gpuHoursListed: string) => ({
+      id: `${model}-${day}`,
+      gpuModel: model,
+      model,
+      day: Number(day),
+      date: day * DAY,
+      listingsCreated,
+      bookings: 0,
+      hoursBooked: "0",
+      gpuHoursBooked: "0",
+      settled: 0,
+      secondsServed: 0n,
+      cancelled: 0,
+      declined: 0,
+      noShows: 0,
+      hoursListed,
+      gpuHoursListed,
+    });
+    expectEntity("GpuModelDay", `${model}-${day0}`, row(day0, 1, "1", "8")); // 23:00 → 24:00
+    expectEntity("GpuModelDay", `${model}-${day0 + 1n}`, row(day0 + 1n, 0, "24", "192")); // the whole day
+    expectEntity("GpuModelDay", `${model}-${day0 + 2n}`, row(day0 + 2n, 0, "2.75", "22")); // 00:00 → 01:30, 02:00 → 03:15
+    expectEntity("GpuModel", model, {
+      id: model,
+      activeListings: 1,
+      activeGpus: 8,
+      listings: 1,
+      accruedThrough: on,
+    });
+    eq(
+      indexer.store
+        .all("GpuModelDay")
+        .map((e) => plain(e.get("id") as StoreValue))
+        .filter((id) => (id as string).startsWith(`${model}-`)),
+      [0n, 1n, 2n].map((k) => `${model}-${day0 + k}`),
+      "no day after the model's latest event: 03:45 onwards is accrued at its next event (there is none)",
+    );
+  });
+
   it("a dispute the arbiter leaves past its deadline is settled by the fallback: the claim stands, no slash, the host does not lose", async () => {
     await warpTo(
       (unlockAt > (G.f.disputedAt as bigint) + 604800n ? unlockAt : (G.f.disputedAt as bigint) + 604800n) +
@@ -2295,9 +2435,12 @@ describe("every booking path of the market, indexed by the embedded host", () =>
       eq(expected.get(b.borrower)?.bookingCount, 1, "one booking per path borrower");
   });
 
-  it("GpuModelDay and GpuModelDayAsset equal an independent aggregate of every listing, booking and outcome by UTC day", () => {
+  it("GpuModel, GpuModelDay and GpuModelDayAsset equal an independent aggregate of every listing, activity change, booking and outcome by UTC day", () => {
     const dayOf = (ts: bigint) => ts / DAY;
     const dayRows = new Map<string, Fields & { hours: bigint; gpuSeconds: bigint }>();
+    /** Listed hours and GPU-hours of each day row, as BigDecimal sums. */
+    const listed = new Map<string, { hours: Dec; gpuHours: Dec }>();
+    const ZERO_DEC: Dec = { digits: 0n, exp: 0n };
     const assetRows = new Map<string, Fields & { seconds: bigint; gpuSeconds: bigint; vol: bigint }>();
     const dayRow = (model: string, ts: bigint) => {
       const id = `${model}-${dayOf(ts)}`;
@@ -2317,6 +2460,9 @@ describe("every booking path of the market, indexed by the embedded host", () =>
           cancelled: 0,
           declined: 0,
           noShows: 0,
+          model,
+          hoursListed: "0",
+          gpuHoursListed: "0",
           hours: 0n,
           gpuSeconds: 0n,
         };
@@ -2348,11 +2494,65 @@ describe("every booking path of the market, indexed by the embedded host", () =>
       }
       return r;
     };
+    // Listed hours: each model's events in chain order; before each, [accruedThrough, event) is credited to the days
+    // it spans, activeListings × seconds / 3600 per day (activeGpus for GPU-hours), one BigDecimal quotient each.
+    const models = new Map<
+      string,
+      { activeListings: number; activeGpus: number; listings: number; accruedThrough: bigint }
+    >();
+    let midnightsCrossed = 0;
+    for (const rec of [...days].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0))) {
+      let m = models.get(rec.model);
+      if (!m) {
+        m = { activeListings: 0, activeGpus: 0, listings: 0, accruedThrough: rec.ts };
+        models.set(rec.model, m);
+      }
+      if (m.activeListings > 0) {
+        for (let from = m.accruedThrough; from < rec.ts; ) {
+          const until = (dayOf(from) + 1n) * DAY < rec.ts ? (dayOf(from) + 1n) * DAY : rec.ts;
+          if (until < rec.ts) midnightsCrossed++;
+          const id = dayRow(rec.model, from).id as string;
+          const l = listed.get(id) ?? { hours: ZERO_DEC, gpuHours: ZERO_DEC };
+          listed.set(id, {
+            hours: plus(l.hours, quotient(BigInt(m.activeListings) * (until - from), HOUR)),
+            gpuHours: plus(l.gpuHours, quotient(BigInt(m.activeGpus) * (until - from), HOUR)),
+          });
+          from = until;
+        }
+      }
+      m.accruedThrough = rec.ts;
+      if (rec.type === "listing") {
+        m.listings++;
+        m.activeListings++;
+        m.activeGpus += rec.gpuCount;
+      }
+      if (rec.type === "active") {
+        m.activeListings += rec.active ? 1 : -1;
+        m.activeGpus += (rec.active ? 1 : -1) * rec.gpuCount;
+      }
+    }
+    ok(midnightsCrossed >= 3, "listed time crossed UTC midnights without events (seed day, t0 → T3, H200)");
+    eq(
+      indexer.store
+        .all("GpuModel")
+        .map((e) => plain(e.get("id") as StoreValue))
+        .sort(),
+      [...models.keys()].sort(),
+      "a GpuModel for each model listed",
+    );
+    for (const [id, m] of models) expectEntity("GpuModel", id, { id, ...m });
+    eq(
+      [...listings.values()].filter((l) => l.active).length,
+      [...models.values()].reduce((s, m) => s + m.activeListings, 0),
+      "the active listings of the models add up to the active listings",
+    );
     for (const rec of days) {
       const d = dayRow(rec.model, rec.ts);
       switch (rec.type) {
         case "listing":
           (d.listingsCreated as number)++;
+          break;
+        case "active":
           break;
         case "cancelled":
         case "declined":
@@ -2385,13 +2585,16 @@ describe("every booking path of the market, indexed by the embedded host", () =>
         .map((e) => plain(e.get("id") as StoreValue))
         .sort(),
       [...dayRows.keys()].sort(),
-      "a GpuModelDay for each (model, day) with activity",
+      "a GpuModelDay for each (model, day) with activity or listed hours",
     );
     for (const { hours, gpuSeconds, ...r } of dayRows.values()) {
+      const l = listed.get(r.id as string) ?? { hours: ZERO_DEC, gpuHours: ZERO_DEC };
       expectEntity("GpuModelDay", r.id as string, {
         ...r,
         hoursBooked: dec(hours, HOUR),
         gpuHoursBooked: dec(gpuSeconds, HOUR),
+        hoursListed: decString(l.hours.digits, l.hours.exp),
+        gpuHoursListed: decString(l.gpuHours.digits, l.gpuHours.exp),
       });
     }
     eq(
