@@ -53,6 +53,8 @@ export class SubgraphDb {
    * entity". Filled on reads, updated after each block's flush, cleared when a transaction fails or on revert.
    */
   private cache: Pending = new Map();
+  /** Row id and first block of a cached current version, so a flush need not look them up. */
+  private rowOf = new WeakMap<EntityData, { vid: number; from: number }>();
   private cached = 0;
   private static readonly CACHE_LIMIT = 200_000;
   private pendingBlock: BlockPtr | null = null;
@@ -75,6 +77,8 @@ export class SubgraphDb {
     // WAL + NORMAL: a committed transaction survives a process crash; after a power loss the last transactions
     // may be lost but the file stays consistent (cursor and data roll back together).
     this.db.pragma("synchronous = NORMAL");
+    // 64 MiB of page cache (default 2 MiB): index pages of busy tables stay in memory while indexing.
+    this.db.pragma("cache_size = -65536");
     this.db.exec(`CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS block_ptr (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, parent_hash TEXT,
         timestamp INTEGER NOT NULL);`);
@@ -195,25 +199,25 @@ export class SubgraphDb {
     return e;
   }
 
-  /** The latest version: this block's write if any, else the stored current version. */
+  /** The latest version: this block's write if any, else the stored current version (a copy). */
   get(type: string, id: string): EntityData | null {
+    const e = this.peek(type, id);
+    return e ? new Map(e) : null;
+  }
+
+  /** As `get`, without the copy: the caller must not change it (the mappings' store.get only reads it). */
+  peek(type: string, id: string): EntityData | null {
     const p = this.pending.get(type);
-    if (p?.has(id)) {
-      const e = p.get(id);
-      return e ? new Map(e) : null;
-    }
+    if (p?.has(id)) return p.get(id) ?? null;
     let c = this.cache.get(type);
-    if (c?.has(id)) {
-      const e = c.get(id);
-      return e ? new Map(e) : null;
-    }
+    if (c?.has(id)) return c.get(id) ?? null;
     const e = this.load(type, id, null);
     if (!c) {
       c = new Map();
       this.cache.set(type, c);
     }
     this.remember(c, id, e);
-    return e ? new Map(e) : null;
+    return e;
   }
 
   private remember(c: Map<string, EntityData | null>, id: string, e: EntityData | null) {
@@ -236,7 +240,7 @@ export class SubgraphDb {
   set(type: string, id: string, data: EntityData) {
     if (!this.pendingBlock) throw new Error("store.set outside a block");
     const model = this.entityModel(type);
-    const merged: EntityData = this.get(type, id) ?? new Map();
+    const merged: EntityData = new Map(this.peek(type, id) ?? []);
     for (const [k, v] of data) {
       if (!model.byName.has(k))
         throw new StoreError(`entity ${type}[${id}]: no field \`${k}\` in the schema`);
@@ -256,7 +260,7 @@ export class SubgraphDb {
   /** A HostContext over this store for MappingInstance. */
   context(log: (level: number, message: string) => void = () => {}): HostContext {
     return {
-      get: (t, id) => this.get(t, id),
+      get: (t, id) => this.peek(t, id),
       set: (t, id, d) => this.set(t, id, d),
       log,
       ...({
@@ -328,9 +332,17 @@ export class SubgraphDb {
     for (const [type, entities] of this.pending) {
       const model = this.entityModel(type);
       for (const [id, data] of entities) {
-        const current = this.stmt(
-          `SELECT vid, block_from FROM ${model.table} WHERE id = ? AND block_to IS NULL`,
-        ).get(id) as { vid: number; block_from: number } | undefined;
+        const c = this.cache.get(type);
+        let current: { vid: number; block_from: number } | undefined;
+        const known = c?.has(id) ? c.get(id) : undefined;
+        const row = known ? this.rowOf.get(known) : undefined;
+        if (row) current = { vid: row.vid, block_from: row.from };
+        else if (known === null)
+          current = undefined; // cached as absent
+        else
+          current = this.stmt(
+            `SELECT vid, block_from FROM ${model.table} WHERE id = ? AND block_to IS NULL`,
+          ).get(id) as { vid: number; block_from: number } | undefined;
         if (current) {
           if (model.immutable && data)
             throw new StoreError(
@@ -340,7 +352,7 @@ export class SubgraphDb {
             this.stmt(`DELETE FROM ${model.table} WHERE vid = ?`).run(current.vid);
           else this.stmt(`UPDATE ${model.table} SET block_to = ? WHERE vid = ?`).run(B, current.vid);
         }
-        if (data) this.insertVersion(model, id, data, B);
+        if (data) this.rowOf.set(data, { vid: this.insertVersion(model, id, data, B), from: B });
       }
     }
     for (const [type, entities] of this.pending) {
@@ -355,7 +367,7 @@ export class SubgraphDb {
     this.pending = new Map();
   }
 
-  private insertVersion(model: EntityModel, id: string, data: EntityData, block: number) {
+  private insertVersion(model: EntityModel, id: string, data: EntityData, block: number): number {
     const cols = ["id", "block_from"];
     const vals: unknown[] = [id, block];
     for (const f of model.fields) {
@@ -386,7 +398,7 @@ export class SubgraphDb {
         `entity ${model.name}[${id}]: the id field does not match the id it is stored under`,
       );
     const sql = `INSERT INTO ${model.table} (${cols.join(", ")}) VALUES (${cols.map(() => "?").join(", ")})`;
-    this.stmt(sql).run(...vals);
+    return Number(this.stmt(sql).run(...vals).lastInsertRowid);
   }
 
   /** The version current at `block` (null: the latest committed). */
@@ -399,7 +411,10 @@ export class SubgraphDb {
             `SELECT * FROM ${model.table} WHERE id = ? AND block_from <= ? AND (block_to IS NULL OR block_to > ?)`,
           ).get(id, block, block)
     ) as Record<string, unknown> | undefined;
-    return row ? rowToEntity(model, row) : null;
+    if (!row) return null;
+    const e = rowToEntity(model, row);
+    if (block === null) this.rowOf.set(e, { vid: Number(row.vid), from: Number(row.block_from) });
+    return e;
   }
 
   /** Every current entity of a type, in the order they were first written. */

@@ -40,7 +40,10 @@ export interface IndexerOptions {
   buildDir: string;
   /** SQLite file of the store; ":memory:" (the default) keeps nothing after the process ends. */
   dbFile?: string;
-  /** Blocks per eth_getLogs call to start with (default 2000); shrinks on provider limits. */
+  /**
+   * Blocks per eth_getLogs call to start with (default 500: the next range is fetched while the handlers of one
+   * run, so smaller ranges overlap better); shrinks on provider limits.
+   */
   blockRange?: number;
   log?: (level: number, message: string) => void;
   /** Called after each handler call, inside the block's transaction (tests use it to crash at exact points). */
@@ -146,8 +149,6 @@ export function isRangeLimitError(e: unknown): boolean {
   );
 }
 
-class ReorgDetected extends Error {}
-
 export class IndexingFailed extends Error {
   constructor(
     message: string,
@@ -157,6 +158,16 @@ export class IndexingFailed extends Error {
     super(message, options);
     this.name = "IndexingFailed";
   }
+}
+
+interface FetchedRange {
+  from: number;
+  to: number;
+  logs: RawLog[];
+  numbers: number[];
+  firstHeader: { parentHash: Hex };
+  toHeader: { number: bigint | null; hash: Hex | null; parentHash: Hex; timestamp: bigint };
+  fetched: FetchedBlock[];
 }
 
 interface FetchedBlock {
@@ -195,7 +206,7 @@ export class Indexer {
       cacheTime: 0,
       transport: http(opts.rpcUrl, { batch: { batchSize: 200 }, retryCount: 3, retryDelay: 50 }),
     });
-    this.maxRange = opts.blockRange ?? 2000;
+    this.maxRange = opts.blockRange ?? 500;
     this.range = this.maxRange;
     this.startBlock = Number(opts.deployment.startBlock);
   }
@@ -240,20 +251,35 @@ export class Indexer {
   private syncing: Promise<unknown> = Promise.resolve();
 
   private async syncOnce(toBlock?: bigint): Promise<bigint> {
-    for (;;) {
-      this.throwIfFailed();
-      const target = toBlock ?? (await this.client.getBlockNumber());
-      if (this.head >= target) {
-        // Nothing new; still make sure what we have was not reorganised away.
-        if (await this.checkHead()) continue;
-        return this.head;
+    // While one range's handlers run, the next range is already being fetched (the node works on it meanwhile).
+    let ahead: { from: number; range: Promise<FetchedRange> } | null = null;
+    const drop = () => {
+      ahead?.range.catch(() => {}); // a discarded prefetch may fail; nobody waits for it
+      ahead = null;
+    };
+    try {
+      for (;;) {
+        this.throwIfFailed();
+        const target = Number(toBlock ?? (await this.client.getBlockNumber()));
+        const head = Number(this.head);
+        if (head >= target) {
+          drop();
+          // Nothing new; still make sure what we have was not reorganised away.
+          if (await this.checkHead()) continue;
+          return this.head;
+        }
+        const from = head + 1;
+        const pending = ahead as { from: number; range: Promise<FetchedRange> } | null;
+        const current: Promise<FetchedRange> =
+          pending && pending.from === from ? pending.range : this.fetchRange(from, target);
+        if (pending && pending.from !== from) drop();
+        ahead = null;
+        const range: FetchedRange = await current;
+        if (range.to < target) ahead = { from: range.to + 1, range: this.fetchRange(range.to + 1, target) };
+        if (!(await this.applyRange(range))) drop();
       }
-      try {
-        await this.step(target);
-      } catch (e) {
-        if (e instanceof ReorgDetected) continue;
-        throw e;
-      }
+    } finally {
+      drop();
     }
   }
 
@@ -344,25 +370,34 @@ export class Indexer {
     }
   }
 
-  private async step(target: bigint) {
-    const prev = this.store.head();
-    const from = prev ? prev.number + 1 : this.startBlock;
-    const { logs, to } = await this.getLogs(from, Number(target));
+  /** Fetches the logs of [from, ≤ target] and the blocks they need (no store access: it may run ahead). */
+  private async fetchRange(from: number, target: number): Promise<FetchedRange> {
+    const { logs, to } = await this.getLogs(from, target);
     const numbers = [...new Set(logs.map((l) => Number(l.blockNumber)))].sort((a, b) => a - b);
     const [firstHeader, toHeader, fetched] = await Promise.all([
-      prev ? this.client.getBlock({ blockNumber: BigInt(from) }) : null,
+      this.client.getBlock({ blockNumber: BigInt(from) }),
       this.client.getBlock({ blockNumber: BigInt(to) }),
       Promise.all(numbers.map((n) => this.fetchBlock(BigInt(n)))),
     ]);
-    if (prev && firstHeader && firstHeader.parentHash.toLowerCase() !== prev.hash.toLowerCase()) {
+    return { from, to, logs, numbers, firstHeader, toHeader, fetched };
+  }
+
+  /**
+   * Runs the handlers of a fetched range and commits it. Returns false (after rolling back) when the range does
+   * not continue the stored chain: a reorg.
+   */
+  private async applyRange(range: FetchedRange): Promise<boolean> {
+    const { to, logs, numbers, firstHeader, toHeader, fetched } = range;
+    const prev = this.store.head();
+    if (prev && firstHeader.parentHash.toLowerCase() !== prev.hash.toLowerCase()) {
       await this.rollBack();
-      throw new ReorgDetected();
+      return false;
     }
     const byNumber = new Map(fetched.map((f) => [Number(f.block.number), f]));
     for (const l of logs) {
       const b = byNumber.get(Number(l.blockNumber));
       if (!b || b.block.hash.toLowerCase() !== (l as { blockHash: string }).blockHash.toLowerCase())
-        throw new ReorgDetected(); // the chain changed between the calls; fetch again
+        return false; // the chain changed between the calls; fetch again
     }
     logs.sort((a, b) =>
       a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
@@ -401,7 +436,11 @@ export class Indexer {
           current = { handler: binding.handler, log };
           // transactionLogIndex: graph-node passes the log's index in the block (graph-node PRs #1618, #6042:
           // geth-style nodes have no per-transaction log index), so the host does too.
-          this.mapping.renew(); // a fresh instance per trigger, as graph-node runs handlers
+          // graph-node instantiates the module afresh for every trigger. Instantiating costs ~0.2 ms here, as much
+          // as the rest of a handler, so the host starts a fresh instance only once the memory passes 16 MiB (the
+          // stub runtime never frees). Equivalent for mappings without mutable module-level state: the ComputeHive
+          // mappings have none (test/coverage.test.mjs checks that src/ declares no top-level `let`/`var`).
+          this.mapping.renewIfMemoryOver(16 * 1024 * 1024);
           const ev = writeEvent(this.mapping, binding.spec, log, log.logIndex, fb.block, tx);
           this.mapping.callHandler(binding.handler, ev);
           this.handled++;
@@ -421,6 +460,7 @@ export class Indexer {
       throw new IndexingFailed(h.error?.message ?? String(failure), h.error?.block ?? -1, { cause: failure });
     }
     this.opts.onCommitted?.(to);
+    return true;
   }
 
   private async fetchBlock(number: bigint): Promise<FetchedBlock> {

@@ -247,15 +247,12 @@ export function entityDdl(e: EntityModel): string[] {
     `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${base}_id_from`)} ON ${e.table} (id, block_from)`,
     // The current version of an id without walking its history (a singleton such as Market has thousands).
     `CREATE UNIQUE INDEX IF NOT EXISTS ${q(`${base}_current`)} ON ${e.table} (id) WHERE block_to IS NULL`,
-    idx("open", "block_to"),
-    idx("from", "block_from"),
   ];
-  // graph-node indexes every attribute; the embedded host indexes what auditors filter and join on: references,
-  // enums and the sort keys of BigInt fields (timestamps, blocks, amounts).
+  // graph-node indexes every attribute; the embedded host indexes what auditors filter and join on (references
+  // and enums), because every index slows each version written (bench:indexer measures both sides).
   for (const f of e.fields) {
     if (!f.column || f.name === "id" || f.list) continue;
     if (f.kind === "entity" || f.kind === "enum") out.push(idx(f.name, `${f.column}, block_from`));
-    else if (f.sortColumn && f.storage === "BigInt") out.push(idx(f.name, f.sortColumn));
   }
   return out;
 }

@@ -247,11 +247,16 @@ export class MappingInstance {
    * anew for every trigger: no memory or globals carry over from one handler to the next, and the memory a
    * handler allocated is dropped with its instance.
    */
+  /** `renew()` once the instance's memory has grown past `bytes` (see Indexer for why not on every trigger). */
+  renewIfMemoryOver(bytes: number) {
+    if (this.exports.memory.buffer.byteLength > bytes) this.renew();
+  }
+
   renew() {
     if (!this.module) return;
     const instance = new WebAssembly.Instance(this.module, this.imports);
     this.exports = instance.exports as unknown as Exports;
-    this.view = null;
+    this.viewBuffer = null;
     this.pinned = [];
     this.exports._start?.();
   }
@@ -300,11 +305,22 @@ export class MappingInstance {
   // ---- raw memory ----
 
   private view: DataView | null = null;
-  /** A DataView of the memory, remade only when the memory grew (which replaces its buffer). */
-  private get dv() {
-    const buf = this.exports.memory.buffer;
-    if (!this.view || this.view.buffer !== buf) this.view = new DataView(buf);
-    return this.view;
+  private bytesView: Uint8Array | null = null;
+  private viewBuffer: ArrayBuffer | null = null;
+  /** Views of the memory, remade only when it grew (growing detaches the old buffer: its byteLength becomes 0). */
+  private refreshViews() {
+    if (this.viewBuffer && this.viewBuffer.byteLength !== 0) return;
+    this.viewBuffer = this.exports.memory.buffer;
+    this.view = new DataView(this.viewBuffer);
+    this.bytesView = new Uint8Array(this.viewBuffer);
+  }
+  private get dv(): DataView {
+    this.refreshViews();
+    return this.view as DataView;
+  }
+  private get u8(): Uint8Array {
+    this.refreshViews();
+    return this.bytesView as Uint8Array;
   }
   u32(ptr: number): number {
     return this.dv.getUint32(ptr, true);
@@ -375,9 +391,9 @@ export class MappingInstance {
     return s.replaceAll("\u0000", "");
   }
   writeString(s: string): number {
-    const bytes = Buffer.from(s, "utf16le");
-    const ptr = this.alloc(bytes.length, "String");
-    new Uint8Array(this.exports.memory.buffer, ptr, bytes.length).set(bytes);
+    const ptr = this.alloc(s.length * 2, "String");
+    const dv = this.dv; // after alloc: the allocation may have grown the memory
+    for (let i = 0; i < s.length; i++) dv.setUint16(ptr + 2 * i, s.charCodeAt(i), true); // UTF-16LE code units
     return ptr;
   }
   /** Any typed-array view (Bytes, Address, BigInt): a copy of its bytes. */
@@ -385,7 +401,7 @@ export class MappingInstance {
     if (ptr === 0) throw new Error("null bytes pointer");
     const dataStart = this.u32(ptr + 4);
     const len = this.u32(ptr + 8);
-    return new Uint8Array(this.exports.memory.buffer.slice(dataStart, dataStart + len));
+    return this.u8.slice(dataStart, dataStart + len);
   }
   writeBytes(b: Uint8Array): number {
     const buf = this.alloc(b.length, "ArrayBuffer");
@@ -525,7 +541,9 @@ export class MappingInstance {
   /** An entity (or data source context) with its fields in key order, as graph-node's `sorted()` hands them over. */
   writeEntity(data: EntityData): number {
     const entries: number[] = [];
-    const fields = [...data].sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    // graph-node's order: by the keys' bytes. Field names are GraphQL names (ASCII), where comparing the strings
+    // is comparing their bytes.
+    const fields = [...data].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [k, v] of fields) {
       entries.push(
         this.writeObject([this.writeString(k), this.writeStoreValue(v)], "TypedMapEntryStringStoreValue"),

@@ -50,3 +50,28 @@ test("every ABI event has a mapping export and a MarketEventKind value", () => {
     );
   }
 });
+
+test("the mappings keep no mutable module-level state (the embedded host reuses an instance across triggers)", async () => {
+  const { readdirSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const files = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith(".ts")) files.push(p);
+    }
+  };
+  walk(resolve(root, "src"));
+  assert.ok(files.length >= 3, "found the mapping sources");
+  for (const f of files) {
+    const topLevel = readFileSync(f, "utf8")
+      .split("\n")
+      .filter((line) => /^(export\s+)?(let|var)\s/.test(line));
+    assert.deepEqual(
+      topLevel,
+      [],
+      `${f} declares module-level let/var: graph-node would reset it per trigger`,
+    );
+  }
+});
