@@ -16,7 +16,14 @@ import {
   sortKeyBigInt,
   sortKeyDecimal,
 } from "./model.ts";
-import { type EntityData, type HostContext, StoreKind, type StoreValue, toHex } from "./wasm.ts";
+import {
+  type EntityData,
+  type HostContext,
+  type HostDataSource,
+  StoreKind,
+  type StoreValue,
+  toHex,
+} from "./wasm.ts";
 
 export interface BlockPtr {
   number: number;
@@ -257,17 +264,16 @@ export class SubgraphDb {
     this.pendingOf(type).set(id, null);
   }
 
-  /** A HostContext over this store for MappingInstance. */
-  context(log: (level: number, message: string) => void = () => {}): HostContext {
+  /** A HostContext over this store for MappingInstance, for the data source the mapping belongs to. */
+  context(dataSource: HostDataSource, log: (level: number, message: string) => void = () => {}): HostContext {
     return {
       get: (t, id) => this.peek(t, id),
       set: (t, id, d) => this.set(t, id, d),
+      remove: (t, id) => this.remove(t, id),
+      getInBlock: (t, id) => this.getInBlock(t, id),
       log,
-      ...({
-        remove: (t: string, id: string) => this.remove(t, id),
-        getInBlock: (t: string, id: string) => this.getInBlock(t, id),
-      } as object),
-    } as HostContext;
+      dataSource,
+    };
   }
 
   /**

@@ -215,14 +215,10 @@ export class Indexer {
     const ds = loadDataSource(opts.buildDir);
     const deployment = deploymentId(opts.buildDir, opts.deployment);
     const store = new SubgraphDb(opts.dbFile ?? ":memory:", loadSchema(ds.schemaFile), deployment);
-    const ctx: HostContext = {
-      ...store.context(opts.log),
-      dataSource: {
-        address: hexToBytes(opts.deployment.market as Hex),
-        network: ds.network,
-        context: new Map(),
-      },
-    };
+    const ctx: HostContext = store.context(
+      { address: hexToBytes(opts.deployment.market as Hex), network: ds.network, context: new Map() },
+      opts.log,
+    );
     const mapping = await MappingInstance.load(ds.wasmFile, ctx);
     return new Indexer(opts, mapping, ds.handlers, store, deployment, ds.network);
   }
