@@ -24,6 +24,79 @@ if (process.platform !== "linux" || process.arch !== "x64") {
   process.exit(1);
 }
 
+// Debian packages the host agent and its tests need: QEMU + libvirt for the VMs (libvirt-dev for the
+// @unraid/libvirt binding, compiled by npm ci), busybox/cpio for the guest image built from Debian packages,
+// OpenSSH's client for the login tests. Installed with apt-get when running as root (before npm ci, so the
+// binding compiles); otherwise a clear message, and the VM tests say loudly that they are skipped.
+const debPackages = [
+  "qemu-system-x86",
+  "qemu-utils",
+  "libvirt-daemon",
+  "libvirt-daemon-driver-qemu",
+  "libvirt-daemon-system",
+  "libvirt-clients",
+  "libvirt-dev",
+  "busybox-static",
+  "cpio",
+  "openssh-client",
+];
+function missingDebPackages() {
+  try {
+    const out = execFileSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\n", ...debPackages], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const ok = new Set(
+      out
+        .split("\n")
+        .filter((l) => l.endsWith(" installed"))
+        .map((l) => l.split(" ")[0]),
+    );
+    return debPackages.filter((p) => !ok.has(p));
+  } catch (e) {
+    // dpkg-query exits 1 when some package is unknown; its stdout still lists the known ones
+    const out = String(e.stdout ?? "");
+    if (!out && !existsSync("/usr/bin/dpkg-query")) return null; // not Debian: nothing we can check
+    const ok = new Set(
+      out
+        .split("\n")
+        .filter((l) => l.endsWith(" installed"))
+        .map((l) => l.split(" ")[0]),
+    );
+    return debPackages.filter((p) => !ok.has(p));
+  }
+}
+const missing = missingDebPackages();
+if (missing && missing.length > 0) {
+  if (process.getuid?.() === 0) {
+    say(`installing Debian packages for the VM tests: ${missing.join(" ")} (about a minute)`);
+    try {
+      const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+      try {
+        execFileSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], {
+          stdio: "inherit",
+          env,
+        });
+      } catch {
+        execFileSync("apt-get", ["update", "-q"], { stdio: "inherit", env });
+        execFileSync("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], {
+          stdio: "inherit",
+          env,
+        });
+      }
+    } catch {
+      process.stderr.write(
+        `[ensure] apt-get could not install ${missing.join(" ")}; the VM tests will be skipped (see the output above).\n`,
+      );
+    }
+  } else {
+    process.stderr.write(
+      `[ensure] NOT ROOT: the VM tests need these Debian packages, which are missing: ${missing.join(" ")}.\n` +
+        `[ensure] Install them with: sudo apt-get install ${missing.join(" ")}  — until then the VM tests are skipped.\n`,
+    );
+  }
+}
+
 // npm ci when node_modules is missing or was installed from another lockfile.
 const lock = readFileSync(join(root, "package-lock.json"));
 const lockHash = createHash("sha256").update(lock).digest("hex");
