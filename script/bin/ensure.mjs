@@ -40,31 +40,26 @@ const debPackages = [
   "cpio",
   "openssh-client",
 ];
+// dpkg-query's own format syntax, not a JavaScript template.
+const dpkgFormat = ["$", "{Package} $", "{db:Status-Status}\n"].join("");
 function missingDebPackages() {
+  if (!existsSync("/usr/bin/dpkg-query")) return null; // not Debian: nothing we can check
+  let out;
   try {
-    const out = execFileSync("dpkg-query", ["-W", "-f=${Package} ${db:Status-Status}\n", ...debPackages], {
+    out = execFileSync("dpkg-query", ["-W", `-f=${dpkgFormat}`, ...debPackages], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "ignore"],
     });
-    const ok = new Set(
-      out
-        .split("\n")
-        .filter((l) => l.endsWith(" installed"))
-        .map((l) => l.split(" ")[0]),
-    );
-    return debPackages.filter((p) => !ok.has(p));
   } catch (e) {
-    // dpkg-query exits 1 when some package is unknown; its stdout still lists the known ones
-    const out = String(e.stdout ?? "");
-    if (!out && !existsSync("/usr/bin/dpkg-query")) return null; // not Debian: nothing we can check
-    const ok = new Set(
-      out
-        .split("\n")
-        .filter((l) => l.endsWith(" installed"))
-        .map((l) => l.split(" ")[0]),
-    );
-    return debPackages.filter((p) => !ok.has(p));
+    out = String(e.stdout ?? ""); // exit 1 when a package is unknown; stdout still lists the known ones
   }
+  const ok = new Set(
+    out
+      .split("\n")
+      .filter((l) => l.endsWith(" installed"))
+      .map((l) => l.split(" ")[0]),
+  );
+  return debPackages.filter((p) => !ok.has(p));
 }
 const missing = missingDebPackages();
 if (missing && missing.length > 0) {
