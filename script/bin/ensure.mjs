@@ -25,7 +25,7 @@ if (process.platform !== "linux" || process.arch !== "x64") {
 }
 
 // Debian packages the host agent and its tests need: QEMU + libvirt for the VMs (libvirt-dev for the
-// @unraid/libvirt binding, compiled by npm ci), busybox/cpio for the guest image built from Debian packages,
+// @unraid/libvirt binding, compiled by npm ci), busybox/cpio for the guest image built from Debian packages, OpenSSH's sshd for the certificate tests,
 // OpenSSH's client for the login tests. Installed with apt-get when running as root (before npm ci, so the
 // binding compiles); otherwise a clear message, and the VM tests say loudly that they are skipped.
 const debPackages = [
@@ -39,6 +39,7 @@ const debPackages = [
   "busybox-static",
   "cpio",
   "openssh-client",
+  "openssh-server",
 ];
 // dpkg-query's own format syntax, not a JavaScript template.
 const dpkgFormat = ["$", "{Package} $", "{db:Status-Status}\n"].join("");

@@ -1,0 +1,4 @@
+export * from "./ca.ts";
+export * from "./endpoint.ts";
+export * from "./keys.ts";
+export * from "./sshd-config.ts";
