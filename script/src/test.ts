@@ -74,6 +74,13 @@ const steps: Step[] = [
   { name: "typescript types (tsc sdk)", cmd: bin("tsc"), args: ["-p", "sdk"] },
   { name: "typescript types (tsc script)", cmd: bin("tsc"), args: ["-p", "script"] },
   { name: "typescript types (tsc subgraph/host)", cmd: bin("tsc"), args: ["-p", "subgraph/host"] },
+  { name: "typescript types (tsc host-agent)", cmd: bin("tsc"), args: ["-p", "host-agent"] },
+  {
+    name: "host agent: inventory, SSH CA, guest image, VMs on libvirt and QEMU (node --test)",
+    cmd: "npm",
+    args: ["--workspace", "host-agent", "run", "test"],
+    count: nodeTestCount,
+  },
   {
     name: "contracts: unit, fuzz, invariant (forge test)",
     cmd: bin("forge"),
