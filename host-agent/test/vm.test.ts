@@ -443,6 +443,7 @@ describe("domain XML", () => {
     assert.equal(d.cpu, undefined, "TCG keeps QEMU's default CPU model");
     assert.equal(d.launchSecurity, undefined);
     assert.equal(d.on_poweroff, "destroy");
+    assert.equal(d.on_reboot, "destroy", "a guest panic (panic=-1 reboots) must not loop");
     assert.equal(d.on_crash, "destroy");
 
     const [overlay, seed] = d.devices.disk;
@@ -462,6 +463,11 @@ describe("domain XML", () => {
     assert.equal(seed.source["@file"], RES.seedPath);
     assert.deepEqual(seed.target, { "@dev": "vdb", "@bus": "virtio" });
     assert.equal(seed.readonly, "");
+    assert.equal(
+      seed.serial,
+      "computehive-seed",
+      "the guest finds its seed by serial, without scanning the overlay",
+    );
 
     assert.deepEqual(d.devices.controller, { "@type": "usb", "@model": "none" });
     assert.deepEqual(d.devices.memballoon, { "@model": "none" });
