@@ -27,6 +27,7 @@ import { openLibvirt, type VmConnection } from "../vm/libvirt.ts";
 import { type Clock, type Timers, VmManager, type VmStatus } from "../vm/manager.ts";
 import { type NwFilterStore, VirshNwFilterStore } from "../vm/nwfilter.ts";
 import { ensureBaseImage, type OverlayStore, QemuImgOverlayStore } from "../vm/overlay.ts";
+import { OverlayPool } from "../vm/overlay-pool.ts";
 import { type SecretStore, VirshSecretStore } from "../vm/secrets.ts";
 import type { SeedProvider } from "../vm/seed.ts";
 import type { GpuSpec, VmSpecInput } from "../vm/spec.ts";
@@ -83,6 +84,11 @@ export interface HostAgentOptions {
   isPortFree?: (port: number) => Promise<boolean>;
   /** Disk size when the listing gives none (GiB). Default 10. */
   defaultDiskGiB?: number;
+  /**
+   * Encrypted overlays (of `defaultDiskGiB`) kept ready so a provision need not wait ~2.5 s for qemu-img's LUKS
+   * setup (src/vm/overlay-pool.ts). Default 1 with the real qemu-img, 0 (off) when `overlays` is injected.
+   */
+  overlayPoolSize?: number;
   /** How long a guest may take from start to its SSH banner. Default 180 s (TCG on a busy 2-core CI box). */
   sshReadyTimeoutMs?: number;
   /** Waits for the guest's `SSH-2.0-` banner; default `waitForSshReady`. Tests on test:///default fake it. */
@@ -292,11 +298,25 @@ export class HostAgent {
     const journal = await VmJournal.open(join(stateDir, "vm-journal.jsonl"), { now: opts.clock?.now });
     const seeds = opts.seeds ? undefined : new AgentSeedProvider(ca.publicKey);
     let agent: HostAgent | undefined;
+    const poolSize = opts.overlayPoolSize ?? (opts.overlays ? 0 : 1);
+    const overlayStore = opts.overlays ?? new QemuImgOverlayStore();
+    const overlayPool =
+      poolSize > 0
+        ? new OverlayPool({
+            store: overlayStore,
+            dir: join(stateDir, "overlay-pool"),
+            baseImage,
+            sizeGiB: opts.defaultDiskGiB ?? 10,
+            size: poolSize,
+            logger: log.child({ part: "overlay-pool" }),
+          })
+        : undefined;
     const vms = new VmManager({
       connection: conn,
       journal,
       stateDir,
-      overlays: opts.overlays ?? new QemuImgOverlayStore(),
+      overlays: overlayStore,
+      overlayPool,
       secrets: opts.secrets ?? new VirshSecretStore(libvirtUri),
       seeds: opts.seeds ?? (seeds as AgentSeedProvider),
       nwfilters: opts.nwfilters ?? (opts.connection ? undefined : new VirshNwFilterStore(libvirtUri)),
@@ -321,7 +341,9 @@ export class HostAgent {
       ownsConnection,
       log,
     });
+    agent.overlayPool = overlayPool;
     const recovery = await vms.recover();
+    await overlayPool?.start();
     for (const facts of [...recovery.expired, ...recovery.lost, ...recovery.orphans, ...recovery.finished]) {
       opts.onTeardown?.(facts);
     }
@@ -719,12 +741,16 @@ export class HostAgent {
    * Stops the teardown timers and closes the journal (and the libvirt connection the agent opened). VMs
    * keep running; the next start's `recover()` re-arms their timers or tears down what expired meanwhile.
    */
+  /** Overlays made ahead of provisioning, if enabled. */
+  overlayPool: OverlayPool | undefined;
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     for (const a of this.#waiting.values()) a.abort("agent closing");
     await Promise.allSettled([...this.#inFlight.values()].map((f) => f.promise));
     this.vms.close();
+    await this.overlayPool?.close();
     await this.journal.close();
     if (this.#ownsConnection) {
       await (this.#conn as ClosableConnection).connectClose?.();

@@ -22,6 +22,7 @@ import { SessionKey } from "./key.ts";
 import { findDomain, isActive, type LibvirtDomain, type VmConnection } from "./libvirt.ts";
 import { buildGuestIsolationFilterXml, type NwFilterStore } from "./nwfilter.ts";
 import { fileExists, type OverlayStore } from "./overlay.ts";
+import type { OverlayPool } from "./overlay-pool.ts";
 import type { SecretStore } from "./secrets.ts";
 import type { SeedProvider } from "./seed.ts";
 import { bookingIdOfDomain, domainName, METADATA_NS, specHash, VmSpec, type VmSpecInput } from "./spec.ts";
@@ -74,6 +75,8 @@ export interface VmManagerOptions {
   teardownRetryMs?: number;
   /** Wait before the one retry of a failed domain start (default 1 s). */
   startRetryMs?: number;
+  /** Encrypted overlays made ahead of time (see overlay-pool.ts); without it each provision makes its own. */
+  overlayPool?: OverlayPool;
 }
 
 export type VmState = "provisioning" | "running" | "tearing-down" | "torn-down" | "failed" | "absent";
@@ -180,7 +183,10 @@ export class VmManager {
     this.#retentionSec = opts.tombstoneRetentionSec ?? 30 * 24 * 3600;
     this.#retryMs = opts.teardownRetryMs ?? 30_000;
     this.#startRetryMs = opts.startRetryMs ?? 1_000;
+    this.#pool = opts.overlayPool;
   }
+
+  readonly #pool: OverlayPool | undefined;
 
   /* RECOVERY */
 
@@ -349,15 +355,19 @@ export class VmManager {
   async #provisionSteps(live: LiveSession, spec: VmSpec, res: Required<SessionResources>): Promise<void> {
     // 0711: QEMU (libvirt-qemu) may traverse to the files libvirt hands it, nobody may list them.
     await mkdir(res.seedDir, { recursive: true, mode: 0o711 });
-    const key = SessionKey.generate();
-    this.#keys.set(live.sessionId, key);
-
-    await this.#overlays.create({
-      path: res.overlayPath,
-      baseImage: spec.baseImage,
-      sizeGiB: spec.diskGiB,
-      key,
-    });
+    // A pooled overlay (made ahead, with its own in-memory key) when one is ready, else a new one.
+    let key = await this.#pool?.take(res.overlayPath, spec.baseImage, spec.diskGiB);
+    if (key) this.#keys.set(live.sessionId, key);
+    else {
+      key = SessionKey.generate();
+      this.#keys.set(live.sessionId, key);
+      await this.#overlays.create({
+        path: res.overlayPath,
+        baseImage: spec.baseImage,
+        sizeGiB: spec.diskGiB,
+        key,
+      });
+    }
     await this.#record(live, { type: "overlayCreated" });
     await this.#secrets.define(
       res.secretUuid,
