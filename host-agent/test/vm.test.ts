@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { XMLParser } from "fast-xml-parser";
+import { run as execProgram } from "../src/system/exec.ts";
 import { detectAccel } from "../src/vm/accel.ts";
 import {
   buildDomainXml,
@@ -23,7 +24,6 @@ import {
   USER_NIC_SLOT,
 } from "../src/vm/domain-xml.ts";
 import { ProvisioningError, type VmError } from "../src/vm/errors.ts";
-import { execProgram } from "../src/vm/exec.ts";
 import {
   type NewRecord,
   PROVISION_STEPS,

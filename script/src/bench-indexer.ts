@@ -15,17 +15,17 @@
 // Targets: >= 20,000 events, >= 2,000 events/s (on 2 cores), query p95 <= 50 ms. A miss is printed as MISS; the
 // exit status is non-zero only when something could not be measured. bench/indexer.json is written only when all
 // five figures were measured.
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, rmdir, writeFile } from "node:fs/promises";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { freePort } from "./lib/anvil.ts";
 import { prepareArtifacts } from "./lib/artifacts.ts";
 import type { MarketHistory } from "./lib/market-history.ts";
 import { deploymentsDir, repoRoot } from "./lib/paths.ts";
+import { prepareSubgraph } from "./lib/subgraph.ts";
 
 /** bench/indexer.json. */
 export interface IndexerReport {
@@ -44,44 +44,6 @@ const RUNS = 200;
 function log(line: string): void {
   process.stderr.write(`[bench:indexer] ${line}\n`);
 }
-
-// The embedded host (subgraph/host) is loaded at run time, through the few members the bench uses, rather than
-// imported statically: `tsc -p script` then checks only this workspace, whatever state the host's own files are in
-// (they have their own project, `tsc -p subgraph/host`).
-interface HostStore {
-  health(): { failed: boolean; error?: { message: string } };
-}
-interface HostIndexer {
-  handled: number;
-  store: HostStore;
-  syncTo(toBlock?: bigint): Promise<bigint>;
-  close(): void;
-}
-interface IndexerModule {
-  defaultBuildDir: string;
-  Indexer: {
-    create(opts: {
-      rpcUrl: string;
-      deployment: { chainId: number; market: string; startBlock: number | bigint };
-      buildDir: string;
-      dbFile?: string;
-    }): Promise<HostIndexer>;
-  };
-}
-interface ServerModule {
-  startQueryServer(opts: {
-    db: HostStore;
-    name?: string;
-    host?: string;
-    port?: number;
-  }): Promise<{ url: string; close(): Promise<void> | void }>;
-}
-const hostDir = join(repoRoot, "subgraph", "host");
-const loadHostModule = async <T>(file: string): Promise<T> => {
-  const path = join(hostDir, file);
-  if (!existsSync(path)) throw new Error(`${path} is missing`);
-  return (await import(pathToFileURL(path).href)) as T;
-};
 
 /* ---- measuring helpers ---- */
 
@@ -154,22 +116,6 @@ async function countMarketLogs(url: string, market: string, from: bigint, to: bi
     n += logs.length;
   }
   return n;
-}
-
-/** Warns when subgraph/build is older than the mappings or schema it was built from. */
-function buildAgeWarning(buildDir: string): string | null {
-  const wasm = join(buildDir, "Market", "Market.wasm");
-  if (!existsSync(join(buildDir, "subgraph.yaml")) || !existsSync(wasm))
-    throw new Error(`no subgraph build in ${buildDir}: run \`npm --workspace subgraph run verify\` first`);
-  const newest = (p: string): number =>
-    statSync(p).isDirectory()
-      ? Math.max(0, ...readdirSync(p).map((e) => newest(join(p, e))))
-      : statSync(p).mtimeMs;
-  const sources = ["src", "schema.graphql"].map((p) => join(repoRoot, "subgraph", p)).filter(existsSync);
-  const built = statSync(wasm).mtimeMs;
-  return sources.some((s) => newest(s) > built)
-    ? `subgraph/build is older than subgraph/src or schema.graphql: the bench runs the mappings as last built`
-    : null;
 }
 
 /* ---- the auditor queries ---- */
@@ -378,9 +324,7 @@ async function main(): Promise<void> {
   // Imports the generated ABIs, which exist only after prepareArtifacts.
   const { startLocalStack } = await import("./lib/stack.ts");
   const { generateMarketHistory } = await import("./lib/market-history.ts");
-  const { Indexer, defaultBuildDir } = await loadHostModule<IndexerModule>("indexer.ts");
-  const buildWarning = buildAgeWarning(defaultBuildDir);
-  if (buildWarning) log(`warning: ${buildWarning}`);
+  const { Indexer, defaultBuildDir } = await import("../../subgraph/host/indexer.ts");
 
   const tmp = await mkdtemp(join(tmpdir(), "computehive-bench-indexer-"));
   const outDir = join(deploymentsDir, ".tmp", `bench-indexer-${process.pid}`);
@@ -393,6 +337,8 @@ async function main(): Promise<void> {
       log,
     });
     cleanups.push(() => stack.stop());
+    // The same build step as npm start: the subgraph is rebuilt when its build is missing or stale.
+    await prepareSubgraph(stack.deploymentFile, log);
     const { url: rpcUrl } = stack.anvil;
     const d = stack.deployment;
 
@@ -438,7 +384,7 @@ async function main(): Promise<void> {
     );
 
     // Queries over HTTP.
-    const { startQueryServer } = await loadHostModule<ServerModule>("server.ts");
+    const { startQueryServer } = await import("../../subgraph/host/server.ts");
     const server = await startQueryServer({
       db: indexer.store,
       name: "computehive",
@@ -524,7 +470,6 @@ async function main(): Promise<void> {
         `1-minute load average ${fmt(load0, 2)} before indexing, ${fmt(load1, 2)} after (other work on the machine ` +
         `slows the wall-clock figures)`,
     );
-    if (buildWarning) out.push(`warning: ${buildWarning}`);
     console.log(`\n${out.join("\n")}\n`);
 
     const failed = q.stats.filter((s) => s.failures);

@@ -159,7 +159,7 @@ async function main(): Promise<void> {
   // A fresh anvil is a fresh chain: index it from scratch.
   for (const suffix of ["", "-wal", "-shm"]) await rm(`${subgraphDb}${suffix}`, { force: true });
   const { startSubgraphHost } = await import("../../subgraph/host/main.ts");
-  const levels = ["critical", "error", "warning", "info", "debug"];
+  const { LogLevel } = await import("../../subgraph/host/wasm.ts");
   const sg = await startSubgraphHost({
     rpcUrl: running.anvil.url,
     deployment: running.deployment,
@@ -168,7 +168,7 @@ async function main(): Promise<void> {
     port: subgraphPort,
     pollMs: 250,
     log: (level, message) => {
-      if (level <= 2) log(`subgraph ${levels[level] ?? level}: ${message}`);
+      if (level <= LogLevel.Warning) log(`subgraph ${LogLevel[level]?.toLowerCase() ?? level}: ${message}`);
     },
   });
   subgraph = sg;

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startSubgraphHost } from "./main.ts";
+import { LogLevel } from "./wasm.ts";
 
 const usage =
   "usage: cli.ts --rpc <url> --deployment <deployments/<chainId>.json> [--db <file>] [--port 8000] [--host 127.0.0.1] [--name computehive] [--build <dir>]";
@@ -58,7 +59,6 @@ if (
 )
   fail(`${values.deployment} has no market address and start block`);
 
-const levels = ["critical", "error", "warning", "info", "debug"];
 const host = await startSubgraphHost({
   rpcUrl: values.rpc,
   deployment,
@@ -69,7 +69,7 @@ const host = await startSubgraphHost({
   name: values.name,
   host: values.host,
   port,
-  log: (level, message) => console.error(`[subgraph] ${levels[level] ?? level}: ${message}`),
+  log: (level, message) => console.error(`[subgraph] ${LogLevel[level]?.toLowerCase() ?? level}: ${message}`),
 });
 console.log(
   `subgraph host: indexing ${deployment.market} on chain ${deployment.chainId} from block ${deployment.startBlock}`,

@@ -110,11 +110,14 @@ export class SubgraphDb {
     let s = this.stmts.get(sql);
     if (!s) {
       s = this.db.prepare(sql);
-      // Entity rows are read with 64-bit integers intact (Int8, Timestamp); scalarFromColumn narrows Int.
-      if (s.reader && sql.startsWith("SELECT * ")) s.safeIntegers(true);
       this.stmts.set(sql, s);
     }
     return s;
+  }
+
+  /** A statement reading entity rows: 64-bit integers intact (Int8, Timestamp); scalarFromColumn narrows Int. */
+  private rowStmt(sql: string): Database.Statement {
+    return this.stmt(sql).safeIntegers(true);
   }
 
   meta(key: string): string | undefined {
@@ -412,8 +415,8 @@ export class SubgraphDb {
     const model = this.entityModel(type);
     const row = (
       block === null
-        ? this.stmt(`SELECT * FROM ${model.table} WHERE id = ? AND block_to IS NULL`).get(id)
-        : this.stmt(
+        ? this.rowStmt(`SELECT * FROM ${model.table} WHERE id = ? AND block_to IS NULL`).get(id)
+        : this.rowStmt(
             `SELECT * FROM ${model.table} WHERE id = ? AND block_from <= ? AND (block_to IS NULL OR block_to > ?)`,
           ).get(id, block, block)
     ) as Record<string, unknown> | undefined;
@@ -427,7 +430,7 @@ export class SubgraphDb {
   all(type: string): EntityData[] {
     const model = this.entityModel(type);
     return (
-      this.stmt(`SELECT * FROM ${model.table} WHERE block_to IS NULL ORDER BY vid`).all() as Record<
+      this.rowStmt(`SELECT * FROM ${model.table} WHERE block_to IS NULL ORDER BY vid`).all() as Record<
         string,
         unknown
       >[]

@@ -24,7 +24,7 @@ import {
   writeEvent,
 } from "./events.ts";
 import { loadSchema } from "./model.ts";
-import { type HostContext, MappingInstance } from "./wasm.ts";
+import { type HostContext, MappingInstance, toBase58 } from "./wasm.ts";
 
 /** The fields of a deployment record (deployments/<chainId>.json, the SDK's Deployment) the indexer uses. */
 export interface DeploymentRecord {
@@ -104,34 +104,21 @@ export function loadDataSource(buildDir: string) {
   };
 }
 
-const B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
-/** Base58btc (Bitcoin alphabet), as IPFS writes CIDv0; a dozen lines, not worth a dependency. */
-function base58(bytes: Uint8Array): string {
-  let x = BigInt(`0x${Buffer.from(bytes).toString("hex") || "0"}`);
-  let out = "";
-  while (x > 0n) {
-    out = B58[Number(x % 58n)] + out;
-    x /= 58n;
-  }
-  for (const b of bytes) {
-    if (b !== 0) break;
-    out = `1${out}`;
-  }
-  return out;
-}
-
 /**
  * The deployment id the embedded host reports in `_meta`: a sha2-256 multihash of the build (manifest, schema,
  * ABI, wasm) and the indexed contract, in CIDv0 form ("Qm…"). graph-node's id is the IPFS hash of the uploaded
  * manifest, which this is not: they differ, but each changes exactly when the build or the contract changes.
  */
-export function deploymentId(buildDir: string, deployment: DeploymentRecord): string {
-  const ds = loadDataSource(buildDir);
+export function deploymentId(
+  buildDir: string,
+  deployment: DeploymentRecord,
+  ds: ReturnType<typeof loadDataSource> = loadDataSource(buildDir),
+): string {
   const h = createHash("sha256");
   for (const f of [join(buildDir, "subgraph.yaml"), ds.schemaFile, ds.abiFile, ds.wasmFile])
     h.update(readFileSync(f));
   h.update(`${deployment.chainId}:${deployment.market.toLowerCase()}:${deployment.startBlock}`);
-  return base58(Uint8Array.from([0x12, 0x20, ...h.digest()]));
+  return toBase58(Uint8Array.from([0x12, 0x20, ...h.digest()]));
 }
 
 /** A provider error that says the request asked for too much (range or result-size limits). */
@@ -213,7 +200,7 @@ export class Indexer {
 
   static async create(opts: IndexerOptions): Promise<Indexer> {
     const ds = loadDataSource(opts.buildDir);
-    const deployment = deploymentId(opts.buildDir, opts.deployment);
+    const deployment = deploymentId(opts.buildDir, opts.deployment, ds);
     const store = new SubgraphDb(opts.dbFile ?? ":memory:", loadSchema(ds.schemaFile), deployment);
     const ctx: HostContext = store.context(
       { address: hexToBytes(opts.deployment.market as Hex), network: ds.network, context: new Map() },

@@ -1,23 +1,14 @@
 /**
  * The borrower's SSH public key, as it arrives in the market's `Booked` event (`bytes sshPubKey`), checked
  * before the agent signs anything. A key that fails is declined on-chain with one of the reason codes of
- * `contracts/src/libraries/DeclineReason.sol`, mirrored below.
+ * `contracts/src/libraries/DeclineReason.sol`, mirrored in `../decline-reason.ts`.
  */
 import { createPublicKey, type JsonWebKey } from "node:crypto";
 import sshpk from "sshpk";
+import { DeclineReason } from "../decline-reason.ts";
 import { bitLength, decodeBase64Strict, SshReader, sha256Fingerprint, WireError } from "./wire.ts";
 
-/** Mirror of `contracts/src/libraries/DeclineReason.sol` (a test parses the .sol file and compares). */
-export const DeclineReason = {
-  SESSION_KEY_INVALID: 1,
-  SSH_KEY_MALFORMED: 2,
-  SSH_KEY_UNSUPPORTED_TYPE: 3,
-  SSH_KEY_TOO_WEAK: 4,
-  SSH_KEY_TOO_LONG: 5,
-  HOST_UNAVAILABLE: 6,
-  PROVISIONING_FAILED: 7,
-  MAX: 7,
-} as const;
+export { DeclineReason };
 
 /** The codes this module can give. */
 export type SshKeyDeclineName =

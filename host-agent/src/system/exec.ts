@@ -25,15 +25,29 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   /** Bytes for stdin. */
   input?: string | Buffer;
+  /**
+   * Bytes for the program to read as the file `/dev/stdin` (secrets: never a file, never an argument). Node hands
+   * a child a socketpair, which open("/dev/stdin") refuses (ENXIO), so the program runs behind `cat |` and reads
+   * a real pipe: memory → socket → cat → pipe.
+   */
+  stdinFile?: Buffer;
   timeoutMs?: number;
 }
 
+/** The environment with the C locale, for programs whose messages are matched (qemu-img, virsh). */
+export const cLocaleEnv = (): NodeJS.ProcessEnv => ({ ...process.env, LC_ALL: "C" });
+
 /** Runs a program (no shell) and returns its stdout; throws CommandError with the tail of stderr. */
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<string> {
+  // `$0 "$@"` re-quotes nothing: the arguments reach exec exactly as given, the script is a constant.
+  const [prog, argv] = opts.stdinFile
+    ? ["/bin/sh", ["-c", 'cat | exec "$0" "$@"', file, ...args]]
+    : [file, args];
+  const input = opts.stdinFile ?? opts.input;
   return new Promise((resolve, reject) => {
     const child = execFile(
-      file,
-      args,
+      prog,
+      argv,
       {
         cwd: opts.cwd,
         env: opts.env ?? process.env,
@@ -50,7 +64,9 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
         }
       },
     );
-    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    // A child that exits early makes the write fail with EPIPE; its exit status says what went wrong.
+    child.stdin?.on("error", () => {});
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
 

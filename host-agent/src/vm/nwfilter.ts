@@ -1,4 +1,4 @@
-import { execProgram } from "./exec.ts";
+import { cLocaleEnv, run } from "../system/exec.ts";
 import { el, renderXml, type XmlElement } from "./xml.ts";
 
 /** The nwfilter every bridged guest's interface references. */
@@ -81,13 +81,14 @@ export class VirshNwFilterStore implements NwFilterStore {
   constructor(readonly uri: string) {}
 
   async define(xml: string): Promise<void> {
-    await execProgram("virsh", ["-q", "-c", this.uri, "nwfilter-define", "--validate", "/dev/stdin"], {
+    await run("virsh", ["-q", "-c", this.uri, "nwfilter-define", "--validate", "/dev/stdin"], {
       stdinFile: Buffer.from(xml),
+      env: cLocaleEnv(),
     });
   }
 
   async list(): Promise<string[]> {
-    const out = await execProgram("virsh", ["-q", "-c", this.uri, "nwfilter-list"]);
+    const out = await run("virsh", ["-q", "-c", this.uri, "nwfilter-list"], { env: cLocaleEnv() });
     return out
       .split("\n")
       .map((line) => line.trim().split(/\s+/)[1])
@@ -95,6 +96,6 @@ export class VirshNwFilterStore implements NwFilterStore {
   }
 
   async undefine(name: string): Promise<void> {
-    await execProgram("virsh", ["-q", "-c", this.uri, "nwfilter-undefine", name]);
+    await run("virsh", ["-q", "-c", this.uri, "nwfilter-undefine", name], { env: cLocaleEnv() });
   }
 }

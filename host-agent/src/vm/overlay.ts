@@ -1,6 +1,6 @@
 import { chmod, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
-import { CommandError, execProgram } from "./exec.ts";
+import { CommandError, cLocaleEnv, run } from "../system/exec.ts";
 import type { SessionKey } from "./key.ts";
 
 export interface OverlayRequest {
@@ -46,7 +46,7 @@ export class QemuImgOverlayStore implements OverlayStore {
   }
 
   async #create(req: OverlayRequest): Promise<void> {
-    await execProgram(
+    await run(
       this.qemuImg,
       [
         "create",
@@ -64,7 +64,7 @@ export class QemuImgOverlayStore implements OverlayStore {
         req.path,
         `${req.sizeGiB}G`,
       ],
-      { stdinFile: req.key.passphrase, timeoutMs: 120_000 },
+      { stdinFile: req.key.passphrase, timeoutMs: 120_000, env: cLocaleEnv() },
     );
   }
 
@@ -96,7 +96,7 @@ export async function ensureBaseImage(path: string, sizeGiB: number, qemuImg = "
     await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.tmp-${process.pid}`;
     await rm(tmp, { force: true });
-    await execProgram(qemuImg, ["create", "-q", "-f", "qcow2", tmp, `${sizeGiB}G`]);
+    await run(qemuImg, ["create", "-q", "-f", "qcow2", tmp, `${sizeGiB}G`], { env: cLocaleEnv() });
     await rename(tmp, path);
   }
   await chmod(path, 0o444);

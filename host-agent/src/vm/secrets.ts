@@ -1,4 +1,4 @@
-import { execProgram } from "./exec.ts";
+import { cLocaleEnv, run } from "../system/exec.ts";
 import type { SessionKey } from "./key.ts";
 import { el, renderXml } from "./xml.ts";
 
@@ -57,6 +57,6 @@ export class VirshSecretStore implements SecretStore {
   }
 
   private virsh(args: string[], stdinFile?: Buffer): Promise<string> {
-    return execProgram("virsh", ["-q", "-c", this.uri, ...args], { stdinFile, timeoutMs: 60_000 });
+    return run("virsh", ["-q", "-c", this.uri, ...args], { stdinFile, timeoutMs: 60_000, env: cLocaleEnv() });
   }
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { DeclineReason } from "../decline-reason.ts";
 
 /** Every domain this agent creates is named with this prefix; reconcile treats the prefix as its namespace. */
 export const DOMAIN_PREFIX = "computehive-booking-";
@@ -7,8 +8,8 @@ export const DOMAIN_PREFIX = "computehive-booking-";
 /** The namespace of the `<metadata>` element the agent puts on each domain. */
 export const METADATA_NS = "urn:computehive:vm:1";
 
-/** `DeclineReason.PROVISIONING_FAILED` from `contracts/src/libraries/DeclineReason.sol` (a test compares). */
-export const PROVISIONING_FAILED = 7;
+/** `DeclineReason.PROVISIONING_FAILED`: what a failed provision tells the oracle-node to put on-chain. */
+export const PROVISIONING_FAILED = DeclineReason.PROVISIONING_FAILED;
 
 const absPath = z
   .string()
