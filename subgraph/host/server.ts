@@ -13,14 +13,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { SubgraphDb } from "./db.ts";
-import {
-  type GraphQLRequest,
-  type GraphQLResponse,
-  IndexNodeApi,
-  type IndexNodeOptions,
-  QueryEngine,
-  type QueryOptions,
-} from "./query.ts";
+import { IndexNodeApi, type IndexNodeOptions } from "./index-node.ts";
+import { type GraphQLRequest, type GraphQLResponse, QueryEngine, type QueryOptions } from "./query.ts";
 
 export interface QueryServerOptions extends QueryOptions {
   db: SubgraphDb;
