@@ -13,7 +13,6 @@
 // `IndexNodeApi` at the end.
 import type Database from "better-sqlite3";
 import {
-  buildSchema,
   type DocumentNode,
   execute,
   type FieldNode,
