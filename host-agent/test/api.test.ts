@@ -340,6 +340,40 @@ describe("API on a Unix socket (test:///default)", () => {
     assert.equal(intents(id), 1);
   });
 
+  test("POST /v1/bookings?wait=started answers once the domain runs, before sshd; the same endpoint follows", async () => {
+    const b = booking(newId());
+    const id = b.bookingId;
+    ssh.delayMs = 1500;
+    try {
+      const t0 = Date.now();
+      const early = await api("POST", "/v1/bookings?wait=started", b);
+      const earlyMs = Date.now() - t0;
+      assert.equal(early.status, 200, early.text);
+      const e = early.body as Json;
+      assert.equal(e.sshReady, false);
+      assert.equal(e.timing.sshReadyAt, undefined);
+      assert.ok(earlyMs < 1500, `answered in ${earlyMs} ms, before the guest's sshd (1.5 s)`);
+      const dom = await findDomain(conn, domainName(id));
+      assert.ok(dom, "the domain exists when the early answer comes");
+      // The full answer (and a second early one) carry the very same endpoint.
+      const full = await provisionOk(b);
+      assert.deepEqual(full.endpoint, e.endpoint);
+      const again = await api("POST", "/v1/bookings?wait=started", b);
+      assert.equal((again.body as Json).sshReady, true);
+      assert.deepEqual((again.body as Json).endpoint, e.endpoint);
+      assert.equal(intents(id), 1, "one provisioning");
+      // Refusals are the same as without `wait`.
+      const bad = await api(
+        "POST",
+        "/v1/bookings?wait=started",
+        booking(newId(), { borrowerSshKey: dssLine() }),
+      );
+      assert.equal(assertError(bad, "ssh-key-rejected").declineReason, 3);
+    } finally {
+      ssh.delayMs = 20;
+    }
+  });
+
   test("concurrent provisions of one booking share one VM and one answer", async () => {
     const id = newId();
     ssh.delayMs = 300;

@@ -125,6 +125,23 @@ export interface ProvisionResult {
   domainName: string;
 }
 
+/**
+ * `provisionStarted`'s answer: the endpoint as soon as libvirt has started the domain, before the guest has
+ * booted. Everything in it is known by then (the VM's host keys are made before it starts, the certificate
+ * needs only the borrower's key and the window), so the oracle-node can publish it at once; the borrower's
+ * first login simply waits for sshd (`ssh -o ConnectionAttempts`). `sshReady` says whether the banner had
+ * already been seen (a running booking answered again).
+ */
+export interface StartedResult {
+  bookingId: string;
+  endpoint: SshEndpoint;
+  timing: { receivedAt: number; domainStartedAt: number; sshReadyAt?: number };
+  sshReady: boolean;
+  accel: "kvm" | "tcg";
+  sessionId: string;
+  domainName: string;
+}
+
 export interface BookingStatus extends VmStatus {
   /** While running: the endpoint, its certificate valid for the window as last extended. */
   endpoint?: SshEndpoint;
@@ -202,6 +219,10 @@ export class HostAgent {
   readonly #inFlight = new Map<string, InFlight>();
   readonly #sessions = new Map<string, Session>();
   readonly #waiting = new Map<string, AbortController>();
+  /** Answers of `provisionStarted` waiting for the domain's start, by booking id. */
+  readonly #startWaiters = new Map<string, Set<(r: StartedResult) => void>>();
+  /** Domains started whose guest is still booting: the early answer, by booking id. */
+  readonly #early = new Map<string, StartedResult>();
   #closed = false;
 
   private constructor(init: {
@@ -402,9 +423,43 @@ export class HostAgent {
     const promise = this.#provision(booking, key, receivedAt, log, abort.signal).finally(() => {
       if (this.#inFlight.get(id)?.promise === promise) this.#inFlight.delete(id);
       if (this.#waiting.get(id) === abort) this.#waiting.delete(id);
+      this.#early.delete(id);
     });
     this.#inFlight.set(id, { fingerprint: key.fingerprint, windowStart: booking.window.start, promise });
     return promise;
+  }
+
+  /**
+   * `provision`, answered as soon as libvirt has started the domain instead of when the guest's sshd
+   * answers (about 0.7 s instead of 10 s under TCG). The provisioning itself goes on exactly as with
+   * `provision` (shared, idempotent; a guest that never answers is torn down), and refusals are the same.
+   */
+  provisionStarted(input: unknown): Promise<StartedResult> {
+    const full = this.provision(input);
+    const id = parse(BookingRequest, input).bookingId;
+    const early = this.#early.get(id);
+    if (early) {
+      full.catch(() => {});
+      return Promise.resolve(early);
+    }
+    return new Promise<StartedResult>((resolve, reject) => {
+      const waiters = this.#startWaiters.get(id) ?? new Set();
+      this.#startWaiters.set(id, waiters);
+      const done = (r: StartedResult) => {
+        waiters.delete(done);
+        if (waiters.size === 0 && this.#startWaiters.get(id) === waiters) this.#startWaiters.delete(id);
+        resolve(r);
+      };
+      waiters.add(done);
+      full.then(
+        (r) => done({ ...r, sshReady: true }),
+        (err) => {
+          waiters.delete(done);
+          if (waiters.size === 0 && this.#startWaiters.get(id) === waiters) this.#startWaiters.delete(id);
+          reject(err);
+        },
+      );
+    });
   }
 
   async #provision(
@@ -516,6 +571,17 @@ export class HostAgent {
     if (!forward)
       throw new AgentError("internal", `booking ${id}: the VM has no SSH forward`, { bookingId: id });
     const timeoutMs = this.#opts.sshReadyTimeoutMs ?? 180_000;
+    const early: StartedResult = {
+      bookingId: id,
+      endpoint: session.endpoint,
+      timing: { receivedAt, domainStartedAt },
+      sshReady: false,
+      accel: this.accel,
+      sessionId: session.sessionId,
+      domainName: status.domainName,
+    };
+    this.#early.set(id, early);
+    for (const waiter of [...(this.#startWaiters.get(id) ?? [])]) waiter(early);
     try {
       if (signal.aborted) throw new Error(String(signal.reason));
       await (this.#opts.waitForSsh ?? defaultWaitForSsh)(forward.host, forward.port, { timeoutMs, signal });

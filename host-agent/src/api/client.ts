@@ -10,6 +10,7 @@ import type {
   BookingStatus,
   ExtendResult,
   ProvisionResult,
+  StartedResult,
 } from "../agent/agent.ts";
 import type { BookingRequestInput } from "../agent/booking.ts";
 import type { Inventory } from "../inventory/schema.ts";
@@ -118,6 +119,10 @@ export class AgentClient {
   }
   provision(booking: BookingRequestInput): Promise<ProvisionResult> {
     return this.call("POST", "/v1/bookings", booking);
+  }
+  /** Answers once the domain has started, before the guest has booted (see `HostAgent.provisionStarted`). */
+  provisionStarted(booking: BookingRequestInput): Promise<StartedResult> {
+    return this.call("POST", "/v1/bookings?wait=started", booking);
   }
   list(): Promise<{ bookings: VmStatus[] }> {
     return this.call("GET", "/v1/bookings");

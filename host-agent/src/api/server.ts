@@ -22,7 +22,15 @@ import { AgentError, errorMessage } from "../agent/errors.ts";
 /** What the API needs of the agent (a HostAgent; tests may hand in anything with these methods). */
 export type ApiAgent = Pick<
   HostAgent,
-  "provision" | "status" | "list" | "extend" | "destroy" | "reconcile" | "inventory" | "health"
+  | "provision"
+  | "provisionStarted"
+  | "status"
+  | "list"
+  | "extend"
+  | "destroy"
+  | "reconcile"
+  | "inventory"
+  | "health"
 >;
 
 /** Bodies above this are refused with 413 (a reconcile of a few hundred full bookings fits). */
@@ -96,7 +104,16 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         agent.inventory({ refresh: new URL(req.url ?? "/", "http://x").searchParams.has("refresh") }),
     },
     { method: "GET", match: /^\/v1\/bookings$/, handler: async () => ({ bookings: await agent.list() }) },
-    { method: "POST", match: /^\/v1\/bookings$/, handler: async ({ body }) => agent.provision(await body()) },
+    {
+      method: "POST",
+      match: /^\/v1\/bookings$/,
+      // `?wait=started`: answer once the domain has started (the oracle-node publishes the endpoint at once);
+      // default: once the guest's sshd answers.
+      handler: async ({ req, body }) =>
+        new URL(req.url ?? "/", "http://x").searchParams.get("wait") === "started"
+          ? agent.provisionStarted(await body())
+          : agent.provision(await body()),
+    },
     { method: "GET", match: BOOKING_PATH, handler: ({ params }) => agent.status(params[0] as string) },
     {
       method: "POST",
