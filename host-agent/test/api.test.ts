@@ -9,7 +9,7 @@
  * Run: node --import tsx --test --test-reporter=spec host-agent/test/api.test.ts
  */
 import assert from "node:assert/strict";
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync } from "node:crypto";
 import { once } from "node:events";
 import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
@@ -33,69 +33,13 @@ import { SshEndpointSchema } from "../src/ssh/endpoint.ts";
 import { DeclineReason } from "../src/ssh/keys.ts";
 import { run } from "../src/system/exec.ts";
 import type { TeardownFacts } from "../src/vm/journal.ts";
-import type { SessionKey } from "../src/vm/key.ts";
 import { findDomain, openLibvirt, type VmConnection } from "../src/vm/libvirt.ts";
-import { fileExists, type OverlayRequest, type OverlayStore } from "../src/vm/overlay.ts";
-import type { SecretStore } from "../src/vm/secrets.ts";
 import { domainName } from "../src/vm/spec.ts";
+import { FakeOverlays, fakeSsh, MemorySecrets } from "./support/doubles.ts";
 
-/* FAKES */
+/* FAKES: test/support/doubles.ts */
 
-const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
-
-/** libvirt's secret driver in memory: one secret per uuid, values kept only as a hash. */
-class MemorySecrets implements SecretStore {
-  readonly secrets = new Map<string, { volume: string; valueHash?: string }>();
-  async define(uuid: string, volume: string): Promise<void> {
-    if (this.secrets.has(uuid)) throw new Error(`secret ${uuid} exists`);
-    this.secrets.set(uuid, { volume });
-  }
-  async setValue(uuid: string, key: SessionKey): Promise<void> {
-    const s = this.secrets.get(uuid);
-    if (!s) throw new Error(`no secret ${uuid}`);
-    s.valueHash = sha256(key.passphrase);
-  }
-  async undefine(uuid: string): Promise<void> {
-    this.secrets.delete(uuid);
-  }
-  async list(): Promise<string[]> {
-    return [...this.secrets.keys()];
-  }
-}
-
-/** Stands in for qemu-img; fails for bookings in `failFor`, slowly when `delayMs` is set. */
-class FakeOverlays implements OverlayStore {
-  readonly created: string[] = [];
-  readonly failFor = new Set<string>();
-  delayMs = 0;
-  async create(req: OverlayRequest): Promise<void> {
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    const id = /\/sessions\/([0-9]+)-/.exec(req.path)?.[1] ?? "";
-    if (this.failFor.has(id)) throw new Error("qemu-img: Could not create overlay: No space left on device");
-    if (await fileExists(req.path)) throw new Error(`${req.path} exists`);
-    await writeFile(req.path, "not really qcow2");
-    this.created.push(req.path);
-  }
-  async remove(path: string): Promise<void> {
-    await rm(path, { force: true });
-  }
-  async exists(path: string): Promise<boolean> {
-    return fileExists(path);
-  }
-}
-
-/** The guest's banner: answers after `delayMs`, or never (`failPorts`): then the agent's timeout fires. */
-const ssh = {
-  delayMs: 20,
-  failPorts: new Set<number>(),
-  waits: 0,
-  async wait(_host: string, port: number, opts: { timeoutMs: number; signal: AbortSignal }): Promise<void> {
-    ssh.waits++;
-    if (ssh.failPorts.has(port)) throw new Error(`no SSH banner on 127.0.0.1:${port} within 0 s`);
-    await new Promise((r) => setTimeout(r, ssh.delayMs));
-    if (opts.signal.aborted) throw new Error(String(opts.signal.reason));
-  },
-};
+const ssh = fakeSsh;
 
 /* FIXTURES */
 
