@@ -7,3 +7,4 @@ export * from "./api/index.ts";
 export * as inventory from "./inventory/index.ts";
 export * as ssh from "./ssh/index.ts";
 export * as vm from "./vm/index.ts";
+export type { TeardownFacts } from "./vm/journal.ts";

@@ -4,4 +4,6 @@
 
 export * from "./cid.ts";
 export * from "./deployments.ts";
+export * from "./envelope.ts";
 export * from "./generated.ts";
+export * from "./session-key.ts";

@@ -1,0 +1,385 @@
+/**
+ * The oracle daemon against a real anvil with the real market and the real host agent API (libvirt's
+ * test:///default driver): a booking's whole life, a decline for a bad SSH key, a no-show while the daemon is
+ * down, a reorg that drops a booking before its confirmation, and the daemon killed (SIGKILL) at every step and
+ * restarted. Chain time is moved with anvil's evm_increaseTime; the daemon follows the chain's clock.
+ *
+ * Run: node --import tsx --test --test-reporter=spec oracle-node/test/daemon.test.ts
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { AgentClient, ssh } from "@computehive/host-agent";
+import { EnvelopeError, generateSessionKey, marketAbi, openEndpoint, rawCid } from "@computehive/sdk";
+import { pino } from "pino";
+import { type Hex, zeroAddress } from "viem";
+import { privateKeyToAccount } from "viem/accounts";
+import { Daemon } from "../src/daemon.ts";
+import { openPinner, type Pinner } from "../src/ipfs.ts";
+import { startTestAgent, type TestAgent } from "./agent.ts";
+import {
+  ACTIVATION_GRACE,
+  AGENT,
+  argsOf,
+  type Borrower,
+  book,
+  bookingStatus,
+  borrower,
+  type Chain,
+  chainNow,
+  DISPUTE_WINDOW,
+  dev,
+  devKey,
+  eventsOf,
+  hostWithListing,
+  LENDER,
+  Status,
+  send,
+  startChain,
+  waitFor,
+  warpTo,
+} from "./fixture.ts";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+let chain: Chain;
+let agent: TestAgent;
+let alice: Borrower;
+let hostId: bigint;
+let listingId: bigint;
+const scratch: string[] = [];
+
+async function tempDir(prefix: string): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), prefix));
+  scratch.push(d);
+  return d;
+}
+
+async function startDaemon(stateDir: string, over: { confirmations?: number } = {}) {
+  const pinner = await openPinner({ dir: join(stateDir, "ipfs") });
+  const daemon = await Daemon.start({
+    market: chain.market,
+    account: privateKeyToAccount(devKey(AGENT)),
+    hostId,
+    agent: new AgentClient({ socketPath: agent.socketPath }),
+    pinner,
+    stateDir,
+    logger: pino({ level: process.env.ORACLE_LOG_LEVEL ?? "silent" }),
+    confirmations: over.confirmations ?? 0,
+    pollMs: 100,
+    provisionLeadS: 3600,
+    upkeepEveryMs: 200,
+  });
+  return {
+    daemon,
+    pinner,
+    stop: async () => {
+      await daemon.stop();
+      await pinner.close();
+    },
+  };
+}
+
+const credits = (who: Hex) =>
+  chain.market.client.readContract({
+    address: chain.market.address,
+    abi: marketAbi,
+    functionName: "credits",
+    args: [who, zeroAddress],
+  });
+
+before(async () => {
+  chain = await startChain();
+  agent = await startTestAgent();
+  alice = await borrower();
+  scratch.push(alice.dir);
+  ({ hostId, listingId } = await hostWithListing(chain));
+});
+
+after(async () => {
+  await agent?.close();
+  await chain?.close();
+  for (const d of scratch) await rm(d, { recursive: true, force: true });
+});
+
+describe("oracle daemon (anvil + market + host agent on test:///default)", () => {
+  test("book → activate → the borrower decrypts the endpoint → report (pinned) → settle → the lender withdraws", async () => {
+    const d = await startDaemon(await tempDir("oracle-happy-"));
+    try {
+      const b = await book(chain, alice, listingId);
+      await waitFor("activation", async () => (await bookingStatus(chain, b.bookingId)) === Status.Active);
+      assert.equal(agent.intents(b.bookingId), 1, "one VM provisioned");
+
+      // The borrower opens the envelope with the session key; it is the agent's endpoint for this booking.
+      const [published] = await eventsOf(chain, "EndpointPublished", b.bookingId);
+      const args = published?.args as { encryptedEndpoint: Hex; republished: boolean; agent: Hex };
+      assert.equal(args.republished, false);
+      assert.equal(args.agent, dev(AGENT).address);
+      const context = { chainId: 31337, market: chain.market.address, bookingId: b.bookingId };
+      const endpoint = ssh.SshEndpointSchema.parse(
+        openEndpoint({
+          recipientPrivateKey: alice.session.privateKey,
+          envelope: args.encryptedEndpoint,
+          context,
+        }),
+      );
+      assert.equal(endpoint.bookingId, b.bookingId.toString());
+      assert.equal(endpoint.validAfter, b.start);
+      assert.equal(endpoint.validBefore, b.end);
+      const status = await agent.client.status(b.bookingId.toString());
+      assert.deepEqual(status.endpoint?.hostKeys, endpoint.hostKeys, "the VM's own host keys");
+      // Nobody else can: not another key, not the same envelope replayed to another booking.
+      assert.throws(
+        () =>
+          openEndpoint({
+            recipientPrivateKey: generateSessionKey().privateKey,
+            envelope: args.encryptedEndpoint,
+            context,
+          }),
+        (e: unknown) => e instanceof EnvelopeError && e.code === "decrypt-failed",
+      );
+      assert.throws(
+        () =>
+          openEndpoint({
+            recipientPrivateKey: alice.session.privateKey,
+            envelope: args.encryptedEndpoint,
+            context: { ...context, bookingId: b.bookingId + 1n },
+          }),
+        (e: unknown) => e instanceof EnvelopeError && e.code === "decrypt-failed",
+      );
+
+      // The window ends: the VM goes, the report is pinned and reported.
+      await warpTo(chain, b.end + 1);
+      await waitFor("report", async () => (await bookingStatus(chain, b.bookingId)) === Status.Reported);
+      const st = await agent.client.status(b.bookingId.toString());
+      assert.equal(st.state, "torn-down");
+      const [reported] = await eventsOf(chain, "UsageReported", b.bookingId);
+      const r = reported?.args as { usedSeconds: bigint; reportCid: string };
+      assert.equal(r.usedSeconds, BigInt(b.end - b.start), "provisioned ahead: the whole window was served");
+      const bytes = await d.pinner.get(r.reportCid);
+      assert.equal(rawCid(bytes), r.reportCid, "the content matches its CID");
+      const report = JSON.parse(new TextDecoder().decode(bytes));
+      assert.equal(report.schema, "computehive/session-report@1");
+      assert.equal(report.bookingId, b.bookingId.toString());
+      assert.equal(report.usedSeconds, b.end - b.start);
+      assert.equal(report.teardown.domainGone, true);
+      assert.equal(report.teardown.overlayRemoved, true);
+      assert.equal(report.teardown.keyDiscarded, true);
+      assert.match(report.gpuTelemetry.note, /no passthrough GPU/);
+
+      // The dispute window passes: the daemon's settlement loop settles it.
+      await warpTo(chain, (await chainNow(chain)) + DISPUTE_WINDOW + 1);
+      await waitFor("settlement", async () => (await bookingStatus(chain, b.bookingId)) === Status.Settled);
+      const [settled] = await eventsOf(chain, "BookingSettled", b.bookingId);
+      const s = settled?.args as { caller: Hex; lenderAmount: bigint; platformFee: bigint; refund: bigint };
+      assert.equal(s.caller, dev(AGENT).address, "settled by the daemon's loop");
+      assert.equal(s.lenderAmount + s.platformFee + s.refund, b.price, "to the wei");
+      assert.equal(s.refund, 0n);
+
+      // The lender withdraws exactly what was credited.
+      const lender = dev(LENDER).address;
+      const owed = await credits(lender);
+      assert.equal(owed, s.lenderAmount);
+      const w = await send(chain, LENDER, "withdraw", [zeroAddress]);
+      const withdrawn = argsOf<{ amount: bigint }>(w.logs, "Withdrawn");
+      assert.equal(withdrawn.amount, owed);
+      assert.equal(await credits(lender), 0n);
+      await waitFor("the daemon to close the booking", () => d.daemon.status().bookingsInFlight.length === 0);
+      assert.equal(d.daemon.state.bookings[b.bookingId.toString()]?.finalStatus, "Settled");
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test("a bad SSH key is declined on-chain with its reason code, and no VM is made", async () => {
+    const d = await startDaemon(await tempDir("oracle-decline-"));
+    try {
+      const badKeys: [string, number][] = [
+        ["ssh-ed25519 AAAA not-base64!", ssh.DeclineReason.SSH_KEY_MALFORMED],
+        [
+          `ssh-dss ${Buffer.from("x".repeat(40)).toString("base64")} old@box`,
+          ssh.DeclineReason.SSH_KEY_MALFORMED,
+        ],
+      ];
+      for (const [key, reasonOrMalformed] of badKeys) {
+        const expected = ssh.validateBorrowerKey(key);
+        assert.equal(expected.ok, false);
+        const reason = expected.ok ? 0 : expected.reason;
+        assert.ok(reason >= reasonOrMalformed);
+        const before = await credits(alice.address);
+        const b = await book(chain, alice, listingId, { sshKey: key });
+        await waitFor("decline", async () => (await bookingStatus(chain, b.bookingId)) === Status.Declined);
+        const [declined] = await eventsOf(chain, "BookingDeclined", b.bookingId);
+        const a = declined?.args as { reason: number; refund: bigint };
+        assert.equal(a.reason, reason);
+        assert.equal(a.refund, b.price, "full refund");
+        assert.equal((await credits(alice.address)) - before, b.price);
+        assert.equal(agent.intents(b.bookingId), 0, "no VM");
+      }
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test("daemon down at the start: no-show (borrower refunded, bond slashed) by the settlement loop once back", async () => {
+    const b = await book(chain, alice, listingId);
+    const bondBefore = (
+      await chain.market.client.readContract({
+        address: chain.market.address,
+        abi: marketAbi,
+        functionName: "getHost",
+        args: [hostId],
+      })
+    ).bond;
+    const before = await credits(alice.address);
+    await warpTo(chain, b.start + ACTIVATION_GRACE + 1);
+    const d = await startDaemon(await tempDir("oracle-noshow-"));
+    try {
+      await waitFor("no-show", async () => (await bookingStatus(chain, b.bookingId)) === Status.NoShow);
+      const [ns] = await eventsOf(chain, "NoShowClaimed", b.bookingId);
+      const a = ns?.args as { caller: Hex; refund: bigint; slash: bigint };
+      assert.equal(a.caller, dev(AGENT).address, "the loop settles every ripe booking, its own no-shows too");
+      assert.equal(a.refund, b.price);
+      assert.equal(a.slash, chain.deployment.params.noShowSlash);
+      assert.equal((await credits(alice.address)) - before, b.price + a.slash);
+      const host = await chain.market.client.readContract({
+        address: chain.market.address,
+        abi: marketAbi,
+        functionName: "getHost",
+        args: [hostId],
+      });
+      assert.equal(host.bond, bondBefore - a.slash);
+      // Below the minimum bond the host takes no bookings: the lender tops it up again.
+      await send(chain, LENDER, "depositBond", [hostId], a.slash);
+      assert.equal(agent.intents(b.bookingId), 0, "too late to activate: no VM");
+      assert.equal((await eventsOf(chain, "EndpointPublished", b.bookingId)).length, 0);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test("a reorg drops a booking before its confirmation: nothing is provisioned or sent", async () => {
+    const stateDir = await tempDir("oracle-reorg-");
+    const d = await startDaemon(stateDir, { confirmations: 2 });
+    try {
+      const snap = await chain.test.snapshot();
+      await chain.test.mine({ blocks: 3 });
+      await new Promise((r) => setTimeout(r, 500));
+      const cursorBefore = d.daemon.state.cursor;
+      const b = await book(chain, alice, listingId);
+      await chain.test.mine({ blocks: 1 }); // one block on top: not yet 2 confirmations
+      await new Promise((r) => setTimeout(r, 800));
+      assert.equal(
+        d.daemon.state.bookings[b.bookingId.toString()],
+        undefined,
+        "not acted on before confirmation",
+      );
+      await chain.test.revert({ id: snap });
+      await chain.test.mine({ blocks: 5 }); // a longer chain without the booking
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.notDeepEqual(d.daemon.state.cursor, cursorBefore, "the cursor moved to the new chain");
+      assert.equal(d.daemon.state.bookings[b.bookingId.toString()], undefined);
+      assert.equal(agent.intents(b.bookingId), 0, "no VM for the dropped booking");
+      assert.equal(d.daemon.status().pendingTxs.length, 0);
+      // A booking that stays gets its 2 confirmations and is served.
+      const kept = await book(chain, alice, listingId);
+      assert.equal(kept.bookingId, b.bookingId, "the id the dropped booking had");
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await bookingStatus(chain, kept.bookingId), Status.Booked, "waits for confirmations");
+      await chain.test.mine({ blocks: 2 });
+      await waitFor("activation", async () => (await bookingStatus(chain, kept.bookingId)) === Status.Active);
+      assert.equal(agent.intents(kept.bookingId), 1);
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+/* CRASHES */
+
+const POINTS = [
+  "after-provision",
+  "before-broadcast:activate",
+  "after-broadcast:activate",
+  "after-pin",
+  "before-broadcast:report",
+  "after-broadcast:report",
+  "before-broadcast:upkeep",
+  "after-broadcast:upkeep",
+];
+
+function child(stateDir: string, crashAt?: string): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", join(here, "daemon-child.ts")], {
+    env: {
+      ...process.env,
+      ORACLE_CRASH_AT: crashAt ?? "",
+      ORACLE_TEST_CONFIG: JSON.stringify({
+        rpcUrl: chain.anvil.url,
+        deploymentFile: chain.deploymentFile,
+        agentKey: devKey(AGENT),
+        hostId: hostId.toString(),
+        socketPath: agent.socketPath,
+        stateDir,
+      }),
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+}
+
+describe("the daemon killed at every step and restarted", () => {
+  for (const point of POINTS) {
+    test(`SIGKILL at ${point}: one endpoint, one report, one settlement, one VM`, async () => {
+      const stateDir = await tempDir("oracle-crash-");
+      const b = await book(chain, alice, listingId);
+      let proc = child(stateDir, point);
+      let crashed = false;
+      const exited = once(proc, "exit").then(([code, signal]) => {
+        crashed = signal === "SIGKILL";
+        return { code, signal };
+      });
+      try {
+        // Drive the chain's clock whenever the booking waits on it, until it is settled.
+        await waitFor(
+          `settlement through a crash at ${point}`,
+          async () => {
+            const s = await bookingStatus(chain, b.bookingId);
+            if (s === Status.Settled) return true;
+            if (crashed && proc.exitCode === null && proc.signalCode === null) {
+              // the restarted process is running
+            } else if (crashed) {
+              proc = child(stateDir);
+            }
+            const now = await chainNow(chain);
+            if (s === Status.Active && now < b.end) await warpTo(chain, b.end + 1);
+            if (s === Status.Reported && now < b.end + DISPUTE_WINDOW + 5)
+              await warpTo(chain, now + DISPUTE_WINDOW + 5);
+            return false;
+          },
+          60_000,
+        );
+        const result = await Promise.race([exited, new Promise((r) => setTimeout(() => r(undefined), 1))]);
+        assert.ok(crashed || result === undefined, "the crash point was reached");
+        assert.ok(crashed, `the daemon was killed at ${point}`);
+        assert.equal((await eventsOf(chain, "EndpointPublished", b.bookingId)).length, 1, "one endpoint");
+        assert.equal(
+          (await eventsOf(chain, "UsageReported", b.bookingId)).length,
+          1,
+          "one report, none missed",
+        );
+        assert.equal((await eventsOf(chain, "BookingSettled", b.bookingId)).length, 1);
+        assert.equal(agent.intents(b.bookingId), 1, "one VM, never two");
+        const st = await agent.client.status(b.bookingId.toString());
+        assert.equal(st.state, "torn-down");
+      } finally {
+        proc.kill("SIGTERM");
+        if (proc.exitCode === null && proc.signalCode === null) await once(proc, "exit");
+      }
+    });
+  }
+});
+
+export type { Pinner };

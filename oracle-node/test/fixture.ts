@@ -1,0 +1,276 @@
+/**
+ * What the daemon tests stand on: a real anvil with the real market (short slots and graces so that a
+ * booking's life fits in a test), a host with one listing, and a borrower with a session key and an SSH key
+ * made by OpenSSH's ssh-keygen.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Deployment, generateSessionKey, marketAbi, type SessionKey } from "@computehive/sdk";
+import {
+  type Address,
+  createTestClient,
+  createWalletClient,
+  type Hex,
+  http,
+  parseEther,
+  parseEventLogs,
+  type TestClient,
+} from "viem";
+import { mnemonicToAccount } from "viem/accounts";
+import { type Anvil, freePort, startAnvil } from "../../script/src/lib/anvil.ts";
+import { deployMarket } from "../../script/src/lib/deploy.ts";
+import { deploymentsDir } from "../../script/src/lib/paths.ts";
+import { chainFor, connectMarket, type Market } from "../src/chain.ts";
+
+export const SLOT = 60;
+export const ACTIVATION_GRACE = 120;
+export const REPORT_GRACE = 600;
+export const DISPUTE_WINDOW = 300;
+
+const MNEMONIC = "test test test test test test test test test test test junk";
+export const devKey = (i: number): Hex => {
+  const key = mnemonicToAccount(MNEMONIC, { addressIndex: i }).getHdKey().privateKey;
+  if (!key) throw new Error("no key");
+  return `0x${Buffer.from(key).toString("hex")}`;
+};
+export const dev = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+
+export interface Chain {
+  anvil: Anvil;
+  deployment: Deployment;
+  deploymentFile: string;
+  market: Market;
+  test: TestClient;
+  close(): Promise<void>;
+}
+
+/** anvil + the market deployed by the real forge script, with test-sized parameters. */
+export async function startChain(opts: { anvilArgs?: string[] } = {}): Promise<Chain> {
+  const anvil = await startAnvil({ port: await freePort(), args: opts.anvilArgs });
+  const outDir = await mkdtemp(join(deploymentsDir, ".test-oracle-"));
+  const { deployment, file } = await deployMarket({
+    rpcUrl: anvil.url,
+    privateKey: devKey(0),
+    outDir,
+    env: {
+      MARKET_SLOT_LENGTH: String(SLOT),
+      MARKET_ACTIVATION_GRACE: String(ACTIVATION_GRACE),
+      MARKET_REPORT_GRACE: String(REPORT_GRACE),
+      MARKET_DISPUTE_WINDOW: String(DISPUTE_WINDOW),
+      MARKET_CANCEL_CUTOFF: "60",
+      MARKET_UNBONDING_DELAY: "3600",
+    },
+  });
+  const market = await connectMarket(anvil.url, deployment);
+  const test: TestClient = createTestClient({ mode: "anvil", transport: http(anvil.url) });
+  return {
+    anvil,
+    deployment,
+    deploymentFile: file,
+    market,
+    test,
+    close: async () => {
+      await anvil.stop();
+      await rm(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function send(
+  chain: Chain,
+  from: number,
+  functionName: string,
+  args: readonly unknown[],
+  value?: bigint,
+) {
+  const account = dev(from);
+  const wallet = createWalletClient({
+    account,
+    chain: chainFor(31337, chain.anvil.url),
+    transport: http(chain.anvil.url),
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: tests call every function by name, payable or not.
+  const simulate = chain.market.client.simulateContract as (p: any) => Promise<{ request: unknown }>;
+  const { request } = await simulate({
+    address: chain.market.address,
+    abi: marketAbi,
+    functionName,
+    args,
+    value,
+    account,
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: the request is the simulation's own.
+  const hash = await wallet.writeContract(request as any);
+  const receipt = await chain.market.client.waitForTransactionReceipt({ hash });
+  return { receipt, logs: parseEventLogs({ abi: marketAbi, logs: receipt.logs }) };
+}
+
+/** The args of the first `name` event among `logs`; throws when there is none. */
+export function argsOf<T>(logs: readonly { eventName: string; args: unknown }[], name: string): T {
+  const l = logs.find((x) => x.eventName === name);
+  if (!l) throw new Error(`no ${name} event`);
+  return l.args as T;
+}
+
+export const LENDER = 1;
+export const AGENT = 2;
+export const BORROWER = 3;
+
+/** Registers a host (lender 1, agent 2) with the minimum bond and one CPU-only listing; returns their ids. */
+export async function hostWithListing(
+  chain: Chain,
+  hw: { cpuCores?: number; ramMiB?: number; diskGiB?: number } = {},
+): Promise<{ hostId: bigint; listingId: bigint; pricePerHour: bigint }> {
+  const reg = await send(
+    chain,
+    LENDER,
+    "registerHost",
+    [dev(AGENT).address, ""],
+    chain.deployment.params.minBond,
+  );
+  const hostId = argsOf<{ hostId: bigint }>(reg.logs, "HostRegistered").hostId;
+  const pricePerHour = parseEther("0.36");
+  const created = await send(chain, LENDER, "createListing", [
+    hostId,
+    {
+      gpuModel: "",
+      gpuCount: 0,
+      vramMiBPerGpu: 0,
+      cpuCores: hw.cpuCores ?? 1,
+      ramMiB: hw.ramMiB ?? 512,
+      diskGiB: hw.diskGiB ?? 10,
+      region: "local",
+      confidential: 0,
+    },
+    "0x0000000000000000000000000000000000000000",
+    false,
+    pricePerHour,
+    1,
+    60,
+    0,
+    "",
+  ]);
+  const listingId = argsOf<{ listingId: bigint }>(created.logs, "ListingCreated").listingId;
+  return { hostId, listingId, pricePerHour };
+}
+
+export async function chainNow(chain: Chain): Promise<number> {
+  return Number((await chain.market.client.getBlock({ blockTag: "latest" })).timestamp);
+}
+
+/** Moves the chain's clock to `t` (unix s) and mines a block there. */
+export async function warpTo(chain: Chain, t: number): Promise<void> {
+  const now = await chainNow(chain);
+  if (t > now) await chain.test.increaseTime({ seconds: t - now });
+  await chain.test.mine({ blocks: 1 });
+}
+
+export interface Borrower {
+  index: number;
+  address: Address;
+  session: SessionKey;
+  sshPublicKey: string;
+  sshPrivateKeyFile: string;
+  dir: string;
+}
+
+/** A borrower: an anvil account, a fresh x25519 session key, an ed25519 SSH key pair from ssh-keygen. */
+export async function borrower(index = BORROWER): Promise<Borrower> {
+  const dir = await mkdtemp(join(tmpdir(), "oracle-borrower-"));
+  const file = join(dir, "id_ed25519");
+  execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "borrower@test", "-f", file]);
+  return {
+    index,
+    address: dev(index).address,
+    session: generateSessionKey(),
+    sshPublicKey: (await readFile(`${file}.pub`, "utf8")).trim(),
+    sshPrivateKeyFile: file,
+    dir,
+  };
+}
+
+/** Per chain and listing: the end of the last window booked here, so the next default window never overlaps. */
+const lastEnd = new Map<string, number>();
+
+/**
+ * Books [start, start + slots·SLOT) on the listing; start defaults to the next slot boundary ≥ now + 5 s and
+ * after every window this process booked on the listing.
+ */
+export async function book(
+  chain: Chain,
+  who: Borrower,
+  listingId: bigint,
+  opts: { start?: number; slots?: number; sshKey?: string } = {},
+): Promise<{ bookingId: bigint; start: number; end: number; price: bigint; block: bigint }> {
+  const now = await chainNow(chain);
+  const where = `${chain.anvil.url}/${listingId}`;
+  const start =
+    opts.start ??
+    Math.max(
+      lastEnd.get(where) ?? 0,
+      Math.ceil((Math.max(now, Math.floor(Date.now() / 1000)) + 5) / SLOT) * SLOT,
+    );
+  const end = start + (opts.slots ?? 1) * SLOT;
+  lastEnd.set(where, Math.max(lastEnd.get(where) ?? 0, end));
+  const [price] = await chain.market.client.readContract({
+    address: chain.market.address,
+    abi: marketAbi,
+    functionName: "quote",
+    args: [listingId, start, end],
+  });
+  const key = Buffer.from(opts.sshKey ?? who.sshPublicKey, "utf8");
+  const { logs, receipt } = await send(
+    chain,
+    who.index,
+    "book",
+    [listingId, start, end, who.session.publicKeyHex, `0x${key.toString("hex")}`],
+    price,
+  );
+  const booked = argsOf<{ bookingId: bigint }>(logs, "Booked");
+  return { bookingId: booked.bookingId, start, end, price, block: receipt.blockNumber };
+}
+
+export async function bookingStatus(chain: Chain, id: bigint): Promise<number> {
+  const b = await chain.market.client.readContract({
+    address: chain.market.address,
+    abi: marketAbi,
+    functionName: "getBooking",
+    args: [id],
+  });
+  return b.status;
+}
+
+export const Status = {
+  Booked: 1,
+  Active: 2,
+  Reported: 3,
+  Disputed: 4,
+  Settled: 5,
+  Cancelled: 6,
+  Declined: 7,
+  NoShow: 8,
+} as const;
+
+/** Polls `cond` until true or the time is up. */
+export async function waitFor(what: string, cond: () => Promise<boolean> | boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Every event of `eventName` about booking `id`. */
+export async function eventsOf(chain: Chain, eventName: string, id: bigint) {
+  const logs = await chain.market.client.getContractEvents({
+    address: chain.market.address,
+    abi: marketAbi,
+    // biome-ignore lint/suspicious/noExplicitAny: any event by name.
+    eventName: eventName as any,
+    fromBlock: chain.deployment.startBlock,
+  });
+  return logs.filter((l) => (l.args as { bookingId?: bigint }).bookingId === id);
+}
