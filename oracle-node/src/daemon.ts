@@ -601,6 +601,7 @@ export class Daemon {
       abi: market.abi,
       functionName: "checkUpkeep",
       args: ["0x"],
+      blockTag: "pending", // ripeness depends on the clock: ask as of the next block
     });
     if (!needed) return;
     const key = `upkeep:${keccak256(performData).slice(2, 18)}`;

@@ -124,6 +124,9 @@ export class TxManager {
         args: call.args as readonly unknown[],
         value: call.value,
         account,
+        // The next block's view: with a node that mines only on demand (anvil), "latest" is the last
+        // transaction's block and its clock may be long past (a report would look too early).
+        blockTag: "pending",
       }),
     );
     const data = encodeFunctionData({
@@ -133,7 +136,13 @@ export class TxManager {
     });
     const [gas, fees, chainNonce] = await this.#retry(`prepare ${key}`, () =>
       Promise.all([
-        this.#client.estimateGas({ account, to: market.address, data, value: call.value }),
+        this.#client.estimateGas({
+          account,
+          to: market.address,
+          data,
+          value: call.value,
+          blockTag: "pending",
+        }),
         this.#client.estimateFeesPerGas(),
         this.#client.getTransactionCount({ address: account.address, blockTag: "pending" }),
       ]),
