@@ -235,7 +235,11 @@ export class Daemon {
     const { market } = this.#o;
     const head = await market.client.getBlock({ blockTag: "latest" });
     this.#lastBlock = head.number;
-    const now = Math.max(Math.floor(Date.now() / 1000), Number(head.timestamp));
+    // The chain's clock decides every deadline, so the daemon reads time from it: the pending block's timestamp
+    // (the time the next transaction will see; on an on-demand chain like anvil the latest block can be old),
+    // or the latest block's where the node has no pending block.
+    const pending = await market.client.getBlock({ blockTag: "pending" }).catch(() => undefined);
+    const now = Math.max(Number(head.timestamp), Number(pending?.timestamp ?? 0n));
     await this.#scan(head.number);
     for (const rec of Object.values(this.#store.state.bookings)) {
       if (rec.phase === "done") continue;

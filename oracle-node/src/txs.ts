@@ -70,7 +70,7 @@ export class TxManager {
   #nextNonce = 0;
 
   constructor(opts: TxManagerOptions) {
-    this.#o = { bumpAfterMs: 30_000, maxBumps: 6, ...opts };
+    this.#o = { ...opts, bumpAfterMs: opts.bumpAfterMs ?? 30_000, maxBumps: opts.maxBumps ?? 6 };
     this.#client = opts.market.client;
   }
 

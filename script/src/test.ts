@@ -75,10 +75,23 @@ const steps: Step[] = [
   { name: "typescript types (tsc script)", cmd: bin("tsc"), args: ["-p", "script"] },
   { name: "typescript types (tsc subgraph/host)", cmd: bin("tsc"), args: ["-p", "subgraph/host"] },
   { name: "typescript types (tsc host-agent)", cmd: bin("tsc"), args: ["-p", "host-agent"] },
+  { name: "typescript types (tsc oracle-node)", cmd: bin("tsc"), args: ["-p", "oracle-node"] },
+  {
+    name: "sdk: endpoint envelope and session key, with test vectors (node --test)",
+    cmd: "npm",
+    args: ["--workspace", "sdk", "run", "test"],
+    count: nodeTestCount,
+  },
   {
     name: "host agent: inventory, SSH CA, guest image, VMs on libvirt and QEMU (node --test)",
     cmd: "npm",
     args: ["--workspace", "host-agent", "run", "test"],
+    count: nodeTestCount,
+  },
+  {
+    name: "oracle node: daemon, lender CLI, IPFS, crashes, reorg, a real VM with OpenSSH (node --test)",
+    cmd: "npm",
+    args: ["--workspace", "oracle-node", "run", "test"],
     count: nodeTestCount,
   },
   {
