@@ -1,21 +1,19 @@
 /**
- * The host agent for the daemon tests, in this process behind its real HTTP API on a Unix socket, on
- * libvirt's `test:///default` driver: domains are defined, started and destroyed for real in libvirt's test
- * driver; overlays, secrets and the guest's SSH banner use the host agent's own test doubles
- * (host-agent/test/support/doubles.ts) since that driver runs no QEMU. The inventory is this machine's own.
- * One test (realvm.test.ts) uses the real QEMU driver instead.
+ * The host agent for the daemon tests, in this process behind its real HTTP API on a Unix socket: on libvirt's
+ * `test:///default` driver (helpers.ts: domains defined, started and destroyed for real in libvirt's test
+ * driver; overlays, secrets and the guest's SSH banner from the host agent's own test doubles, since that
+ * driver runs no QEMU) with this machine's own inventory, or for real on qemu:///system (realvm.test.ts and
+ * the benchmark).
  */
 import { chmod, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AgentClient, type ApiServer, HostAgent, startApiServer } from "@computehive/host-agent";
+import { AgentClient, HostAgent, startApiServer } from "@computehive/host-agent";
 import { pino } from "pino";
 import { defaultGuestCacheDir } from "../../host-agent/src/guest/build.ts";
 import { discover } from "../../host-agent/src/inventory/inventory.ts";
 import { ensureLibvirt } from "../../host-agent/src/system/daemons.ts";
 import { which } from "../../host-agent/src/system/exec.ts";
-import { openLibvirt } from "../../host-agent/src/vm/libvirt.ts";
-import { FakeOverlays, fakeSsh, MemorySecrets } from "../../host-agent/test/support/doubles.ts";
+import { startTestAgent as startHelperAgent } from "./helpers.ts";
 
 export interface TestAgent {
   agent: HostAgent;
@@ -26,45 +24,16 @@ export interface TestAgent {
   close(): Promise<void>;
 }
 
+/** helpers.ts's agent on test:///default, with this machine's own inventory. */
 export async function startTestAgent(): Promise<TestAgent> {
-  const stateDir = await mkdtemp(join(tmpdir(), "oracle-agent-"));
-  const conn = await openLibvirt("test:///default");
-  const inventory = await discover();
-  const agent = await HostAgent.start({
-    stateDir,
-    connection: conn,
-    libvirtUri: "test:///default",
-    overlays: new FakeOverlays(),
-    secrets: new MemorySecrets(),
-    inventory: async () => inventory,
-    guest: {
-      kernel: "/var/lib/computehive/guest/vmlinuz",
-      initrd: "/var/lib/computehive/guest/initrd.gz",
-      cmdline: "console=ttyS0",
-    },
-    baseImage: "/var/lib/computehive/base.qcow2",
-    portRange: { min: 42000, max: 42999 },
-    waitForSsh: fakeSsh.wait,
-    sshReadyTimeoutMs: 5000,
-    logger: pino({ level: "silent" }),
-  });
-  const socketPath = join(stateDir, "agent.sock");
-  const server: ApiServer = await startApiServer({
-    agent,
-    listen: { socketPath },
-    logger: pino({ level: "silent" }),
-  });
+  const t = await startHelperAgent({ inventory: await discover(), options: { sshReadyTimeoutMs: 5000 } });
   return {
-    agent,
-    client: new AgentClient({ socketPath }),
-    socketPath,
+    agent: t.agent,
+    client: new AgentClient({ socketPath: t.socketPath }),
+    socketPath: t.socketPath,
     intents: (id) =>
-      agent.journal.records.filter((r) => r.booking === String(id) && r.type === "intent").length,
-    close: async () => {
-      await server.close();
-      await agent.close();
-      await rm(stateDir, { recursive: true, force: true });
-    },
+      t.agent.journal.records.filter((r) => r.booking === String(id) && r.type === "intent").length,
+    close: t.stop,
   };
 }
 

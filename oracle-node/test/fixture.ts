@@ -4,7 +4,7 @@
  * made by OpenSSH's ssh-keygen.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Deployment, generateSessionKey, marketAbi, type SessionKey } from "@computehive/sdk";
@@ -18,24 +18,18 @@ import {
   parseEventLogs,
   type TestClient,
 } from "viem";
-import { mnemonicToAccount } from "viem/accounts";
-import { type Anvil, freePort, startAnvil } from "../../script/src/lib/anvil.ts";
-import { deployMarket } from "../../script/src/lib/deploy.ts";
-import { deploymentsDir } from "../../script/src/lib/paths.ts";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Anvil } from "../../script/src/lib/anvil.ts";
 import { chainFor, connectMarket, type Market } from "../src/chain.ts";
+import { devAccount, startChain as startTestChain } from "./helpers.ts";
 
 export const SLOT = 60;
 export const ACTIVATION_GRACE = 120;
 export const REPORT_GRACE = 600;
 export const DISPUTE_WINDOW = 300;
 
-const MNEMONIC = "test test test test test test test test test test test junk";
-export const devKey = (i: number): Hex => {
-  const key = mnemonicToAccount(MNEMONIC, { addressIndex: i }).getHdKey().privateKey;
-  if (!key) throw new Error("no key");
-  return `0x${Buffer.from(key).toString("hex")}`;
-};
-export const dev = (i: number) => mnemonicToAccount(MNEMONIC, { addressIndex: i });
+export const devKey = (i: number): Hex => devAccount(i).privateKey;
+export const dev = (i: number) => privateKeyToAccount(devKey(i));
 
 export interface Chain {
   anvil: Anvil;
@@ -46,36 +40,33 @@ export interface Chain {
   close(): Promise<void>;
 }
 
-/** anvil + the market deployed by the real forge script, with test-sized parameters. */
+/** anvil + the market deployed by the real forge script (helpers.ts), with these tests' parameters. */
 export async function startChain(opts: { anvilArgs?: string[] } = {}): Promise<Chain> {
-  const anvil = await startAnvil({ port: await freePort(), args: opts.anvilArgs });
-  const outDir = await mkdtemp(join(deploymentsDir, ".test-oracle-"));
-  const { deployment, file } = await deployMarket({
-    rpcUrl: anvil.url,
-    privateKey: devKey(0),
-    outDir,
+  const c = await startTestChain({
+    anvilArgs: opts.anvilArgs,
     env: {
       MARKET_SLOT_LENGTH: String(SLOT),
       MARKET_ACTIVATION_GRACE: String(ACTIVATION_GRACE),
       MARKET_REPORT_GRACE: String(REPORT_GRACE),
       MARKET_DISPUTE_WINDOW: String(DISPUTE_WINDOW),
-      MARKET_CANCEL_CUTOFF: "60",
       MARKET_UNBONDING_DELAY: "3600",
     },
   });
-  const market = await connectMarket(anvil.url, deployment);
-  const test: TestClient = createTestClient({ mode: "anvil", transport: http(anvil.url) });
-  return {
-    anvil,
-    deployment,
-    deploymentFile: file,
-    market,
-    test,
-    close: async () => {
-      await anvil.stop();
-      await rm(outDir, { recursive: true, force: true });
-    },
-  };
+  try {
+    const market = await connectMarket(c.rpcUrl, c.deployment);
+    const test: TestClient = createTestClient({ mode: "anvil", transport: http(c.rpcUrl) });
+    return {
+      anvil: c.anvil,
+      deployment: c.deployment,
+      deploymentFile: c.deploymentFile,
+      market,
+      test,
+      close: c.stop,
+    };
+  } catch (err) {
+    await c.stop();
+    throw err;
+  }
 }
 
 export async function send(

@@ -77,8 +77,10 @@ export interface TestChain {
  * Starts anvil on a free port and deploys the market with dev account 0 as deployer/owner/treasury/arbiter.
  * `env` adds to (and overrides) TEST_MARKET_ENV: MARKET_* variables of script/DeployMarket.s.sol.
  */
-export async function startChain(opts: { env?: Record<string, string> } = {}): Promise<TestChain> {
-  const anvil = await startAnvil({ port: await freePort() });
+export async function startChain(
+  opts: { env?: Record<string, string>; anvilArgs?: string[] } = {},
+): Promise<TestChain> {
+  const anvil = await startAnvil({ port: await freePort(), args: opts.anvilArgs });
   const outDir = join(deploymentsDir, ".tmp", `oracle-${process.pid}-${randomBytes(4).toString("hex")}`);
   let stopped = false;
   const stop = async () => {
