@@ -18,13 +18,9 @@
  * while answering) starts the clock; the activation is seen by polling the booking's status every 20 ms; the
  * SSH attempts are OpenSSH's `ssh` with the decrypted certificate, every 250 ms until one succeeds.
  */
-import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ssh } from "@computehive/host-agent";
-import { openEndpoint } from "@computehive/sdk";
 import { pino } from "pino";
-import type { Hex } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { Daemon } from "../src/daemon.ts";
 import { openPinner } from "../src/ipfs.ts";
@@ -35,9 +31,9 @@ import {
   book,
   bookingStatus,
   borrower,
+  borrowerSession,
   chainNow,
   devKey,
-  eventsOf,
   hostWithListing,
   LENDER,
   SLOT,
@@ -50,14 +46,6 @@ import {
 const RUNS = 5;
 const TARGET_ACTIVATION_MS = 2000;
 const say = (m: string) => process.stderr.write(`${m}\n`);
-
-function run(file: string, args: string[], timeoutMs = 30_000) {
-  return new Promise<number>((resolve) => {
-    execFile(file, args, { timeout: timeoutMs }, (err) =>
-      resolve(err ? (typeof err.code === "number" ? err.code : -1) : 0),
-    );
-  });
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -140,48 +128,11 @@ try {
         30_000,
       );
       const tActive = Date.now();
-      const envelope = argsOf<{ encryptedEndpoint: Hex }>(
-        await eventsOf(chain, "EndpointPublished", b.bookingId),
-        "EndpointPublished",
-      ).encryptedEndpoint;
-      const ep = ssh.SshEndpointSchema.parse(
-        openEndpoint({
-          recipientPrivateKey: alice.session.privateKey,
-          envelope,
-          context: { chainId: 31337, market: chain.market.address, bookingId: b.bookingId },
-        }),
-      );
-      const names = ssh.endpointFileNames(ep.bookingId);
-      const cert = join(work, "client", names.certificate);
-      const known = join(work, "client", names.knownHosts);
-      await writeFile(cert, `${ep.certificate}\n`);
-      await writeFile(known, ssh.knownHostsText(ep));
-      const args = [
-        "-F",
-        "/dev/null",
-        "-i",
-        alice.sshPrivateKeyFile,
-        "-o",
-        `CertificateFile=${cert}`,
-        "-o",
-        `UserKnownHostsFile=${known}`,
-        "-o",
-        "StrictHostKeyChecking=yes",
-        "-o",
-        "IdentitiesOnly=yes",
-        "-o",
-        "BatchMode=yes",
-        "-o",
-        "ConnectTimeout=5",
-        "-p",
-        String(ep.port),
-        `${ep.user}@${ep.host}`,
-        "true",
-      ];
-      let code = await run("ssh", args);
+      const { login } = await borrowerSession(chain, alice, b.bookingId, join(work, "client"));
+      let code = (await login("true", 5)).code;
       while (code !== 0 && Date.now() - tBlock < 120_000) {
         await new Promise((r) => setTimeout(r, 250));
-        code = await run("ssh", args);
+        code = (await login("true", 5)).code;
       }
       if (code !== 0) throw new Error(`run ${i + 1}: no SSH login within 120 s`);
       const tSsh = Date.now();

@@ -3,7 +3,10 @@
  * lender can act on (RPC unreachable, wrong chain, no market there), and reverts decoded into the
  * contract's own error names and arguments.
  */
-import { type Deployment, marketAbi } from "@computehive/sdk";
+import { chainFor, type Deployment, marketAbi } from "@computehive/sdk";
+
+export { chainFor };
+
 import {
   type Account,
   type Address,
@@ -14,7 +17,6 @@ import {
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
-  defineChain,
   formatEther,
   type GetContractEventsParameters,
   HttpRequestError,
@@ -46,15 +48,6 @@ export class OracleError extends Error {
     super(message);
     this.name = "OracleError";
   }
-}
-
-export function chainFor(chainId: number, rpcUrl: string): Chain {
-  return defineChain({
-    id: chainId,
-    name: chainId === 31337 ? "Anvil (local)" : `chain ${chainId}`,
-    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-    rpcUrls: { default: { http: [rpcUrl] } },
-  });
 }
 
 export interface Market {

@@ -24,6 +24,7 @@ import type { Logger } from "pino";
 import { type Hex, keccak256, type LocalAccount, parseEventLogs } from "viem";
 import { decodeRevert, explainError, type Market, OracleError, shortError, statusName } from "./chain.ts";
 import type { Pinner } from "./ipfs.ts";
+import type { Hardware } from "./lender.ts";
 import { buildReport } from "./report.ts";
 import { type BookingRecord, type Phase, StateStore } from "./state.ts";
 import { TxManager, TxRevertedError } from "./txs.ts";
@@ -66,14 +67,8 @@ export interface DaemonStatus {
   errors: { at: string; bookingId?: string; message: string }[];
 }
 
-type ListingHardware = {
-  gpuModel: string;
-  gpuCount: number;
-  vramMiBPerGpu: number;
-  cpuCores: number;
-  ramMiB: number;
-  diskGiB: number;
-};
+/** A listing's hardware as the market returns it (`getHardware`). */
+type ListingHardware = Hardware;
 
 type OnChainBooking = {
   borrower: Hex;

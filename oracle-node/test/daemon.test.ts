@@ -7,9 +7,9 @@
  * Run: node --import tsx --test --test-reporter=spec oracle-node/test/daemon.test.ts
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -199,29 +199,104 @@ describe("oracle daemon (anvil + market + host agent on test:///default)", () =>
     }
   });
 
+  test("the borrower ends early: the VM goes at once and only the seconds up to the end are reported", async () => {
+    const d = await startDaemon(await tempDir("oracle-early-"));
+    try {
+      const b = await book(chain, alice, listingId, { slots: 2 });
+      await waitFor("activation", async () => (await bookingStatus(chain, b.bookingId)) === Status.Active);
+      await warpTo(chain, b.start + 45);
+      const ended = await send(chain, alice.index, "endSession", [b.bookingId]);
+      const endedAt = Number(argsOf<{ endedAt: bigint }>(ended.logs, "SessionEndRequested").endedAt);
+      await waitFor("the report", async () => (await bookingStatus(chain, b.bookingId)) === Status.Reported);
+      const st = await agent.client.status(b.bookingId.toString());
+      assert.equal(st.state, "torn-down");
+      const r = argsOf<{ usedSeconds: bigint; reportCid: string }>(
+        await eventsOf(chain, "UsageReported", b.bookingId),
+        "UsageReported",
+      );
+      assert.equal(r.usedSeconds, BigInt(endedAt - b.start), "used up to the early end, not the window");
+      const report = JSON.parse(new TextDecoder().decode(await d.pinner.get(r.reportCid)));
+      assert.equal(report.endedEarlyAt, endedAt);
+      assert.equal(report.sessionEnd, endedAt);
+    } finally {
+      await d.stop();
+    }
+  });
+
+  test("the settlement loop settles every ripe booking, another host's too", async () => {
+    // Host 2: lender 4, agent 5, whose agent never shows up.
+    const reg = await send(chain, 4, "registerHost", [dev(5).address, ""], chain.deployment.params.minBond);
+    const otherHost = argsOf<{ hostId: bigint }>(reg.logs, "HostRegistered").hostId;
+    const created = await send(chain, 4, "createListing", [
+      otherHost,
+      {
+        gpuModel: "",
+        gpuCount: 0,
+        vramMiBPerGpu: 0,
+        cpuCores: 1,
+        ramMiB: 512,
+        diskGiB: 10,
+        region: "local",
+        confidential: 0,
+      },
+      zeroAddress,
+      false,
+      10n ** 16n,
+      1,
+      60,
+      0,
+      "",
+    ]);
+    const otherListing = argsOf<{ listingId: bigint }>(created.logs, "ListingCreated").listingId;
+    const b = await book(chain, alice, otherListing);
+    await warpTo(chain, b.start + ACTIVATION_GRACE + 1);
+    const d = await startDaemon(await tempDir("oracle-others-"));
+    try {
+      await waitFor(
+        "the other host's no-show",
+        async () => (await bookingStatus(chain, b.bookingId)) === Status.NoShow,
+      );
+      const ns = argsOf<{ caller: Hex }>(
+        await eventsOf(chain, "NoShowClaimed", b.bookingId),
+        "NoShowClaimed",
+      );
+      assert.equal(ns.caller, dev(AGENT).address, "our daemon's loop did it");
+      assert.equal(d.daemon.state.bookings[b.bookingId.toString()], undefined, "not one of ours to serve");
+      assert.equal(agent.intents(b.bookingId), 0);
+    } finally {
+      await d.stop();
+    }
+  });
+
   test("a bad SSH key is declined on-chain with its reason code, and no VM is made", async () => {
+    const carol = await borrower(8); // her own credits: other bookings' refunds go to alice
+    scratch.push(carol.dir);
     const d = await startDaemon(await tempDir("oracle-decline-"));
     try {
+      // A DSA key as OpenSSH writes it (well-formed; a type the market refuses), and a 1024-bit RSA key.
+      const name = Buffer.from("ssh-dss");
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(name.length);
+      const mpint = Buffer.from([0, 0, 0, 1, 0x05]);
+      const dss = `ssh-dss ${Buffer.concat([len, name, mpint, mpint, mpint, mpint]).toString("base64")} old@box`;
+      execFileSync("ssh-keygen", ["-q", "-t", "rsa", "-b", "1024", "-N", "", "-f", join(carol.dir, "weak")]);
+      const weak = (await readFile(join(carol.dir, "weak.pub"), "utf8")).trim();
       const badKeys: [string, number][] = [
         ["ssh-ed25519 AAAA not-base64!", ssh.DeclineReason.SSH_KEY_MALFORMED],
-        [
-          `ssh-dss ${Buffer.from("x".repeat(40)).toString("base64")} old@box`,
-          ssh.DeclineReason.SSH_KEY_MALFORMED,
-        ],
+        [dss, ssh.DeclineReason.SSH_KEY_UNSUPPORTED_TYPE],
+        [weak, ssh.DeclineReason.SSH_KEY_TOO_WEAK],
       ];
-      for (const [key, reasonOrMalformed] of badKeys) {
-        const expected = ssh.validateBorrowerKey(key);
-        assert.equal(expected.ok, false);
-        const reason = expected.ok ? 0 : expected.reason;
-        assert.ok(reason >= reasonOrMalformed);
-        const before = await credits(alice.address);
-        const b = await book(chain, alice, listingId, { sshKey: key });
+      for (const [key, reason] of badKeys) {
+        const verdict = ssh.validateBorrowerKey(key);
+        assert.equal(verdict.ok ? 0 : verdict.reason, reason, "the validator's code");
+        const before = await credits(carol.address);
+        const b = await book(chain, carol, listingId, { sshKey: key });
         await waitFor("decline", async () => (await bookingStatus(chain, b.bookingId)) === Status.Declined);
         const [declined] = await eventsOf(chain, "BookingDeclined", b.bookingId);
         const a = declined?.args as { reason: number; refund: bigint };
         assert.equal(a.reason, reason);
         assert.equal(a.refund, b.price, "full refund");
-        assert.equal((await credits(alice.address)) - before, b.price);
+        assert.equal((await credits(carol.address)) - before, b.price);
         assert.equal(agent.intents(b.bookingId), 0, "no VM");
       }
     } finally {
@@ -230,7 +305,10 @@ describe("oracle daemon (anvil + market + host agent on test:///default)", () =>
   });
 
   test("daemon down at the start: no-show (borrower refunded, bond slashed) by the settlement loop once back", async () => {
-    const b = await book(chain, alice, listingId);
+    // A borrower of its own: other tests' bookings settle meanwhile and credit alice their refunds.
+    const bob = await borrower(7);
+    scratch.push(bob.dir);
+    const b = await book(chain, bob, listingId);
     const bondBefore = (
       await chain.market.client.readContract({
         address: chain.market.address,
@@ -239,7 +317,7 @@ describe("oracle daemon (anvil + market + host agent on test:///default)", () =>
         args: [hostId],
       })
     ).bond;
-    const before = await credits(alice.address);
+    const before = await credits(bob.address);
     await warpTo(chain, b.start + ACTIVATION_GRACE + 1);
     const d = await startDaemon(await tempDir("oracle-noshow-"));
     try {
@@ -249,7 +327,7 @@ describe("oracle daemon (anvil + market + host agent on test:///default)", () =>
       assert.equal(a.caller, dev(AGENT).address, "the loop settles every ripe booking, its own no-shows too");
       assert.equal(a.refund, b.price);
       assert.equal(a.slash, chain.deployment.params.noShowSlash);
-      assert.equal((await credits(alice.address)) - before, b.price + a.slash);
+      assert.equal((await credits(bob.address)) - before, b.price + a.slash);
       const host = await chain.market.client.readContract({
         address: chain.market.address,
         abi: marketAbi,

@@ -3,11 +3,18 @@
  * booking's life fits in a test), a host with one listing, and a borrower with a session key and an SSH key
  * made by OpenSSH's ssh-keygen.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { execFile, execFileSync } from "node:child_process";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Deployment, generateSessionKey, marketAbi, type SessionKey } from "@computehive/sdk";
+import { ssh } from "@computehive/host-agent";
+import {
+  type Deployment,
+  generateSessionKey,
+  marketAbi,
+  openEndpoint,
+  type SessionKey,
+} from "@computehive/sdk";
 import {
   type Address,
   createTestClient,
@@ -264,4 +271,44 @@ export async function eventsOf(chain: Chain, eventName: string, id: bigint) {
     fromBlock: chain.deployment.startBlock,
   });
   return logs.filter((l) => (l.args as { bookingId?: bigint }).bookingId === id);
+}
+
+/**
+ * The borrower's side of an active booking: the envelope from the `EndpointPublished` event opened with the
+ * session key, the endpoint checked, the certificate and known_hosts written beside the borrower's key, and a
+ * function that runs one command over OpenSSH's `ssh` with them (strict host key checking, no agent, no
+ * password prompts).
+ */
+export async function borrowerSession(chain: Chain, who: Borrower, bookingId: bigint, dir = who.dir) {
+  const envelope = argsOf<{ encryptedEndpoint: Hex }>(
+    await eventsOf(chain, "EndpointPublished", bookingId),
+    "EndpointPublished",
+  ).encryptedEndpoint;
+  const endpoint = ssh.SshEndpointSchema.parse(
+    openEndpoint({
+      recipientPrivateKey: who.session.privateKey,
+      envelope,
+      context: { chainId: chain.deployment.chainId, market: chain.market.address, bookingId },
+    }),
+  );
+  const names = ssh.endpointFileNames(endpoint.bookingId);
+  const certificate = join(dir, names.certificate);
+  const knownHosts = join(dir, names.knownHosts);
+  await writeFile(certificate, `${endpoint.certificate}\n`);
+  await writeFile(knownHosts, ssh.knownHostsText(endpoint));
+  const login = (command: string, connectTimeoutS = 10) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const args = [
+        ...["-F", "/dev/null", "-i", who.sshPrivateKeyFile],
+        ...["-o", `CertificateFile=${certificate}`, "-o", `UserKnownHostsFile=${knownHosts}`],
+        ...["-o", "StrictHostKeyChecking=yes", "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"],
+        ...["-o", `ConnectTimeout=${connectTimeoutS}`, "-p", String(endpoint.port)],
+        `${endpoint.user}@${endpoint.host}`,
+        command,
+      ];
+      execFile("ssh", args, { timeout: 60_000, encoding: "utf8" }, (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
+      });
+    });
+  return { endpoint, certificate, knownHosts, login };
 }

@@ -9,14 +9,12 @@
  * Run: node --import tsx --test --test-reporter=spec oracle-node/test/realvm.test.ts
  */
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { ssh } from "@computehive/host-agent";
-import { marketAbi, openEndpoint, rawCid } from "@computehive/sdk";
+import { marketAbi, rawCid } from "@computehive/sdk";
 import { pino } from "pino";
-import { type Hex, zeroAddress } from "viem";
+import { zeroAddress } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
 import { Daemon } from "../src/daemon.ts";
 import { openPinner } from "../src/ipfs.ts";
@@ -28,6 +26,7 @@ import {
   book,
   bookingStatus,
   borrower,
+  borrowerSession,
   type Chain,
   chainNow,
   DISPUTE_WINDOW,
@@ -48,14 +47,6 @@ const why = await realAgentUnusable(say);
 if (why) {
   say(`!!! SKIPPED the real VM path: ${why}.`);
   say("!!! Run it as root: sudo node --import tsx --test oracle-node/test/realvm.test.ts");
-}
-
-function run(file: string, args: string[], timeoutMs = 60_000) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(file, args, { timeout: timeoutMs, encoding: "utf8" }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
 }
 
 describe("the whole path on a real VM (QEMU/TCG) with OpenSSH", { skip: why ?? false }, () => {
@@ -110,45 +101,8 @@ describe("the whole path on a real VM (QEMU/TCG) with OpenSSH", { skip: why ?? f
       );
       mark("active: endpoint published");
 
-      const envelope = argsOf<{ encryptedEndpoint: Hex }>(
-        await eventsOf(chain, "EndpointPublished", b.bookingId),
-        "EndpointPublished",
-      ).encryptedEndpoint;
-      const endpoint = ssh.SshEndpointSchema.parse(
-        openEndpoint({
-          recipientPrivateKey: alice.session.privateKey,
-          envelope,
-          context: { chainId: 31337, market: chain.market.address, bookingId: b.bookingId },
-        }),
-      );
-      const names = ssh.endpointFileNames(endpoint.bookingId);
-      const certFile = join(alice.dir, names.certificate);
-      const knownHosts = join(alice.dir, names.knownHosts);
-      await writeFile(certFile, `${endpoint.certificate}\n`);
-      await writeFile(knownHosts, ssh.knownHostsText(endpoint));
-      const login = () =>
-        run("ssh", [
-          "-F",
-          "/dev/null",
-          "-i",
-          alice.sshPrivateKeyFile,
-          "-o",
-          `CertificateFile=${certFile}`,
-          "-o",
-          `UserKnownHostsFile=${knownHosts}`,
-          "-o",
-          "StrictHostKeyChecking=yes",
-          "-o",
-          "IdentitiesOnly=yes",
-          "-o",
-          "BatchMode=yes",
-          "-o",
-          "ConnectTimeout=10",
-          "-p",
-          String(endpoint.port),
-          `${endpoint.user}@${endpoint.host}`,
-          "id -un; nproc",
-        ]);
+      const { login: ssh } = await borrowerSession(chain, alice, b.bookingId);
+      const login = () => ssh("id -un; nproc");
       // The certificate is valid from the start; the guest boots meanwhile (about 10 s under TCG).
       let out = await login();
       while (out.code !== 0 && Date.now() / 1000 < b.end - 5) {

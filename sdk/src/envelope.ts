@@ -3,7 +3,8 @@ import { x25519 } from "@noble/curves/ed25519";
 import { hkdf } from "@noble/hashes/hkdf";
 import { sha256 } from "@noble/hashes/sha2";
 import { concatBytes, randomBytes, utf8ToBytes } from "@noble/hashes/utils";
-import { type Address, type Hex, hexToBytes, isAddress, isHex, numberToBytes } from "viem";
+import { type Address, type Hex, hexToBytes, isAddress, numberToBytes } from "viem";
+import { describe, describeSecret, parseBytes } from "./input.ts";
 
 // The endpoint envelope, v1: how a lender's oracle node encrypts a booking's endpoint (host, port, user,
 // SSH host-key fingerprints, SSH certificate, validity window) to the borrower's x25519 session key, and
@@ -93,32 +94,6 @@ export interface OpenEnvelopeOptions {
   /** The envelope bytes, or 0x-prefixed hex (as read from the activation event). */
   envelope: Uint8Array | Hex;
   context: EnvelopeContext;
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Uint8Array) return `${value.length} bytes`;
-  if (typeof value === "string") {
-    return value.length > 80 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  }
-  if (value === null) return "null";
-  if (value === undefined) return "nothing";
-  if (typeof value === "bigint") return `${value}n`;
-  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${value}`;
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-/** Like `describe`, without echoing the value: keys may be secret. */
-function describeSecret(value: unknown): string {
-  return typeof value === "string" ? `a string of ${value.length} characters` : describe(value);
-}
-
-/** Bytes from a Uint8Array or 0x-prefixed, even-length hex; null for anything else. */
-function parseBytes(value: unknown): Uint8Array | null {
-  if (value instanceof Uint8Array) return value;
-  if (typeof value === "string" && value.length % 2 === 0 && isHex(value, { strict: true })) {
-    return hexToBytes(value);
-  }
-  return null;
 }
 
 function parseKey(value: unknown, what: string): Uint8Array {

@@ -2,6 +2,7 @@
 // record, and helpers shared by the dApp and the lender tools. Browser-safe; file loading lives in
 // '@computehive/sdk/node'.
 
+export * from "./chain.ts";
 export * from "./cid.ts";
 export * from "./deployments.ts";
 export * from "./envelope.ts";

@@ -2,7 +2,8 @@ import { x25519 } from "@noble/curves/ed25519";
 import { hkdf } from "@noble/hashes/hkdf";
 import { sha256 } from "@noble/hashes/sha2";
 import { randomBytes, utf8ToBytes } from "@noble/hashes/utils";
-import { type Address, bytesToHex, getAddress, type Hex, hexToBytes, isAddress, isHex } from "viem";
+import { type Address, bytesToHex, getAddress, type Hex, isAddress } from "viem";
+import { describe, describeSecret, parseBytes } from "./input.ts";
 
 // The borrower's x25519 session key, the one endpoint envelopes are sealed to. The dApp derives it from
 // a wallet signature (personal_sign, EIP-191) over a fixed, domain-separated message naming the chain,
@@ -50,31 +51,6 @@ export interface SessionKey {
   publicKeyHex: Hex;
   /** The private key as 0x-hex, for a user who keeps it to paste back later. Keep it secret. */
   privateKeyHex: Hex;
-}
-
-function describe(value: unknown): string {
-  if (value instanceof Uint8Array) return `${value.length} bytes`;
-  if (typeof value === "string") {
-    return value.length > 140 ? `a string of ${value.length} characters` : JSON.stringify(value);
-  }
-  if (typeof value === "bigint") return `${value}n`;
-  if (value === null) return "null";
-  if (value === undefined) return "nothing";
-  if (typeof value === "number" || typeof value === "boolean") return `${typeof value} ${value}`;
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
-}
-
-/** Like `describe`, without echoing the value: signatures and keys are secret. */
-function describeSecret(value: unknown): string {
-  return typeof value === "string" ? `a string of ${value.length} characters` : describe(value);
-}
-
-function parseBytes(value: unknown): Uint8Array | null {
-  if (value instanceof Uint8Array) return value;
-  if (typeof value === "string" && value.length % 2 === 0 && isHex(value, { strict: true })) {
-    return hexToBytes(value);
-  }
-  return null;
 }
 
 function checkedAddress(value: unknown, what: string): Address {
