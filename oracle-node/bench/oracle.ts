@@ -116,9 +116,9 @@ try {
       const listingId = listings[i] as bigint;
       // Let the agent's pre-made encrypted overlay be ready, as between real bookings.
       await waitFor("the overlay pool", () => (agent.agent.overlayPool?.readyCount ?? 1) > 0, 30_000);
-      const now = await chainNow(chain);
+      const now = await chainNow(chain, "pending");
       let start = Math.ceil(now / SLOT) * SLOT;
-      if (start - now < 2) start += SLOT;
+      if (start - now < 3) start += SLOT;
       const t0 = Date.now();
       const b = await book(chain, alice, listingId, { start, slots: 2 });
       const tBlock = Date.now();

@@ -154,8 +154,9 @@ export async function hostWithListing(
   return { hostId, listingId, pricePerHour };
 }
 
-export async function chainNow(chain: Chain): Promise<number> {
-  return Number((await chain.market.client.getBlock({ blockTag: "latest" })).timestamp);
+/** The chain's time: the latest block's, or with "pending" the time the next transaction will see. */
+export async function chainNow(chain: Chain, tag: "latest" | "pending" = "latest"): Promise<number> {
+  return Number((await chain.market.client.getBlock({ blockTag: tag })).timestamp);
 }
 
 /** Moves the chain's clock to `t` (unix s) and mines a block there. */
