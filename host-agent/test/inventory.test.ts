@@ -419,6 +419,46 @@ test("an unreadable group listing does not make a GPU on nvidia look ready", asy
   rmSync(copy, { recursive: true });
 });
 
+describe("fixture h100-cloud-vm: captured on a real H100 machine lent to this project", () => {
+  test("discover() on the capture gives what the agent itself reported on that machine", async () => {
+    // device-inventory.json is `computehive-host-agent inventory --json` as it ran there (UUID masked).
+    const there = JSON.parse(
+      readFileSync(join(FIXTURES, "h100-cloud-vm", "device-inventory.json"), "utf8"),
+    ) as Inventory;
+    const inv = await discover(fixtureOptions("h100-cloud-vm"));
+    const gpu = (i: Inventory) => i.gpus.map(({ groupMembers: _m, ...g }) => g);
+    assert.deepEqual(gpu(inv), gpu(there));
+    assert.equal(inv.gpus[0]?.name, "NVIDIA H100 80GB HBM3");
+    assert.equal(inv.gpus[0]?.vramMiB, 81559);
+    assert.equal(inv.gpus[0]?.driver, "nvidia");
+    assert.equal(inv.gpus[0]?.nvidiaDriverVersion, "580.159.04");
+    assert.deepEqual(
+      inv.gpus[0]?.blockers.map((b) => b.code),
+      ["iommu-off"],
+    );
+    assert.equal(inv.mode, "cpu-only-development");
+    assert.equal(there.mode, "cpu-only-development");
+    assert.deepEqual(inv.iommu, there.iommu);
+    assert.deepEqual(inv.vfio, there.vfio);
+    assert.equal(inv.kvm.usable, false);
+    assert.equal(there.kvm.usable, false);
+    assert.equal(inv.nvidiaSmi.status, "ok");
+    assert.equal(inv.pciDeviceCount, there.pciDeviceCount);
+    assert.deepEqual(await sampleTelemetry(fixtureRunner("h100-cloud-vm")), [
+      {
+        index: 0,
+        uuid: "GPU-00000000-0000-0000-0000-000000000000",
+        pciAddress: "0000:00:06.0",
+        utilizationGpuPct: 0,
+        memoryUsedMiB: 0,
+        memoryTotalMiB: 81559,
+        temperatureC: 40,
+        powerDrawW: 75.89,
+      },
+    ]);
+  });
+});
+
 describe("fixture (d) iommu-off: an H100 on a host booted without an IOMMU", () => {
   test("inventory and doctor", async () => {
     const inv = await discover(fixtureOptions("iommu-off"));
