@@ -26,8 +26,9 @@ if (process.platform !== "linux" || process.arch !== "x64") {
 
 // Debian packages the host agent and its tests need: QEMU + libvirt for the VMs (libvirt-dev for the
 // @unraid/libvirt binding, compiled by npm ci), busybox/cpio for the guest image built from Debian packages, OpenSSH's sshd for the certificate tests,
-// OpenSSH's client for the login tests. Installed with apt-get when running as root (before npm ci, so the
-// binding compiles); otherwise a clear message, and the VM tests say loudly that they are skipped.
+// OpenSSH's client for the login tests, Debian's Chromium for the dApp's browser tests. Installed with apt-get
+// when running as root (before npm ci, so the binding compiles); otherwise a clear message, and the VM and
+// browser tests say loudly that they are skipped.
 const debPackages = [
   "qemu-system-x86",
   "qemu-utils",
@@ -40,6 +41,7 @@ const debPackages = [
   "cpio",
   "openssh-client",
   "openssh-server",
+  "chromium",
 ];
 // dpkg-query's own format syntax, not a JavaScript template.
 const dpkgFormat = ["$", "{Package} $", "{db:Status-Status}\n"].join("");
@@ -65,7 +67,7 @@ function missingDebPackages() {
 const missing = missingDebPackages();
 if (missing && missing.length > 0) {
   if (process.getuid?.() === 0) {
-    say(`installing Debian packages for the VM tests: ${missing.join(" ")} (about a minute)`);
+    say(`installing Debian packages for the VM and browser tests: ${missing.join(" ")} (a minute or two)`);
     try {
       const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
       try {
@@ -82,13 +84,13 @@ if (missing && missing.length > 0) {
       }
     } catch {
       process.stderr.write(
-        `[ensure] apt-get could not install ${missing.join(" ")}; the VM tests will be skipped (see the output above).\n`,
+        `[ensure] apt-get could not install ${missing.join(" ")}; the VM and browser tests will be skipped (see the output above).\n`,
       );
     }
   } else {
     process.stderr.write(
-      `[ensure] NOT ROOT: the VM tests need these Debian packages, which are missing: ${missing.join(" ")}.\n` +
-        `[ensure] Install them with: sudo apt-get install ${missing.join(" ")}  — until then the VM tests are skipped.\n`,
+      `[ensure] NOT ROOT: the VM and browser tests need these Debian packages, which are missing: ${missing.join(" ")}.\n` +
+        `[ensure] Install them with: sudo apt-get install ${missing.join(" ")}  — until then the VM and browser tests are skipped.\n`,
     );
   }
 }

@@ -22,6 +22,10 @@ export interface LocalStackOptions {
   metadataDir?: string;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Extra anvil flags (e.g. `--timestamp`). */
+  anvilArgs?: string[];
+  /** Deployment parameters for script/DeployMarket.s.sol (MARKET_SLOT_LENGTH, …); default its own. */
+  deployEnv?: Record<string, string>;
 }
 
 export interface LocalStack {
@@ -52,6 +56,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     port,
     chainId: LOCAL_CHAIN_ID,
     logFile: opts.anvilLogFile,
+    args: opts.anvilArgs,
   });
   try {
     log(`anvil is up (pid ${anvil.pid}); deploying the market (forge script script/DeployMarket.s.sol)…`);
@@ -59,6 +64,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       rpcUrl: anvil.url,
       privateKey: accounts.deployer.privateKey,
       outDir: opts.deploymentsDir,
+      env: opts.deployEnv,
     });
     log(`market deployed at ${deployment.market} in block ${deployment.startBlock}; seeding the demo host…`);
     const seed = await seedDemo({
