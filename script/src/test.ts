@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { stripVTControlCharacters } from "node:util";
 import { repoRoot } from "./lib/paths.ts";
 
 interface Step {
@@ -22,6 +23,14 @@ const forgeCount = (out: string): [number, number] => {
 const nodeTestCount = (out: string): [number, number] => {
   const pass = /^ℹ pass (\d+)/m.exec(out);
   const fail = /^ℹ fail (\d+)/m.exec(out);
+  return [Number(pass?.[1] ?? 0), Number(fail?.[1] ?? 0)];
+};
+
+const vitestCount = (out: string): [number, number] => {
+  // vitest's summary: "Tests  91 passed (91)" or "Tests  2 failed | 89 passed (91)"
+  const line = /^\s*Tests\s+(.*)$/m.exec(stripVTControlCharacters(out))?.[1] ?? "";
+  const pass = /(\d+) passed/.exec(line);
+  const fail = /(\d+) failed/.exec(line);
   return [Number(pass?.[1] ?? 0), Number(fail?.[1] ?? 0)];
 };
 
@@ -92,6 +101,26 @@ const steps: Step[] = [
     name: "oracle node: daemon, lender CLI, IPFS, crashes, reorg, a real VM with OpenSSH (node --test)",
     cmd: "npm",
     args: ["--workspace", "oracle-node", "run", "test"],
+    count: nodeTestCount,
+  },
+  {
+    name: "dApp: unit tests (vitest)",
+    cmd: "npm",
+    args: ["--workspace", "dapp", "run", "test"],
+    count: vitestCount,
+  },
+  {
+    name: "dApp: production build (next build)",
+    cmd: "npm",
+    args: ["--workspace", "dapp", "run", "build"],
+  },
+  // After the build: Next writes next-env.d.ts and the route types the app's types refer to.
+  { name: "typescript types (tsc dapp)", cmd: bin("tsc"), args: ["-p", "dapp"] },
+  { name: "typescript types (tsc dapp/e2e)", cmd: bin("tsc"), args: ["-p", "dapp/e2e"] },
+  {
+    name: "dApp in Chromium: marketplace, booking to SSH login, audit, lender (node --test)",
+    cmd: process.execPath,
+    args: ["--import", "tsx", "--test", "--test-reporter=spec", ...testFiles("dapp/e2e")],
     count: nodeTestCount,
   },
   {

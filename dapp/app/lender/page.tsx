@@ -1,0 +1,7 @@
+import { LenderDashboard } from "../../components/LenderDashboard.tsx";
+
+export const metadata = { title: "Lender dashboard — ComputeHive" };
+
+export default function LenderPage() {
+  return <LenderDashboard />;
+}
