@@ -6,6 +6,7 @@ import Link from "next/link";
 import { type FormEvent, useMemo, useState } from "react";
 import { erc20Abi, isAddress } from "viem";
 import { useAccount } from "wagmi";
+import { type DaySeries, dailyEarnings, earningRows, earningsQuery } from "../lib/earnings.ts";
 import {
   type AssetInfo,
   formatAmount,
@@ -101,7 +102,7 @@ function Body() {
         />
       ))}
       <Upcoming bookings={bookings} assets={assets} timeZone={tz} />
-      <Earnings rows={accountAssets} assets={assets} />
+      <Earnings rows={accountAssets} assets={assets} account={account} now={queryNow} />
       <Credits rows={accountAssets} assets={assets} heading="Withdraw" onWithdrawn={refetch} />
       {hosts.length > 0 ? <CreateListingForm hosts={hosts} params={params.data} onCreated={refetch} /> : null}
       <RegisterHostForm
@@ -362,8 +363,28 @@ function Upcoming({
   );
 }
 
-function Earnings({ rows, assets }: { rows: SgAccountAsset[]; assets: Map<string, AssetInfo> }) {
+const CHART_DAYS = 30;
+
+function Earnings({
+  rows,
+  assets,
+  account,
+  now,
+}: {
+  rows: SgAccountAsset[];
+  assets: Map<string, AssetInfo>;
+  account: string;
+  now: number;
+}) {
   const earned = rows.filter((r) => BigInt(r.earned) > 0n || BigInt(r.withdrawn) > 0n);
+  const history = useSubgraph<{ settled: []; cancelled: [] }>(
+    earningsQuery(account, now - CHART_DAYS * 86_400),
+    { refetchMs: 15_000 },
+  );
+  const series = useMemo(
+    () => (history.data ? dailyEarnings(earningRows(history.data), { now, days: CHART_DAYS }) : []),
+    [history.data, now],
+  );
   return (
     <section className="panel" aria-labelledby="earnings-heading">
       <h2 id="earnings-heading">Earnings</h2>
@@ -381,7 +402,42 @@ function Earnings({ rows, assets }: { rows: SgAccountAsset[]; assets: Map<string
           })}
         </ul>
       )}
+      {series.map((s) => (
+        <EarningsChart key={s.asset} series={s} asset={assetOf(assets, s.asset)} />
+      ))}
     </section>
+  );
+}
+
+/** Bars per UTC day; the figures are in the accessible name and in each bar's tooltip. */
+function EarningsChart({ series, asset }: { series: DaySeries; asset: AssetInfo }) {
+  const W = 600;
+  const H = 140;
+  // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take.
+  const max = series.days.reduce((m, d) => (d.amount > m ? d.amount : m), 0n);
+  const bw = W / series.days.length;
+  const label = `Earnings per day in ${asset.symbol}, last ${series.days.length} days: ${formatAmount(series.total, asset)} in all`;
+  return (
+    <figure className="chart">
+      <svg viewBox={`0 0 ${W} ${H + 16}`} role="img" aria-label={label} width="100%">
+        <line x1="0" y1={H} x2={W} y2={H} stroke="currentColor" strokeWidth="1" />
+        {series.days.map((d, i) => {
+          const h = max === 0n ? 0 : (Number((d.amount * 1000n) / max) / 1000) * (H - 4);
+          return (
+            <rect key={d.day} x={i * bw + 1} y={H - h} width={Math.max(1, bw - 2)} height={h} fill="#1d4ed8">
+              <title>{`${d.day}: ${formatAmount(d.amount, asset)}`}</title>
+            </rect>
+          );
+        })}
+        <text x="0" y={H + 14} fontSize="11" fill="currentColor">
+          {series.days[0]?.day}
+        </text>
+        <text x={W} y={H + 14} fontSize="11" fill="currentColor" textAnchor="end">
+          {series.days.at(-1)?.day}
+        </text>
+      </svg>
+      <figcaption className="small muted">{label}</figcaption>
+    </figure>
   );
 }
 

@@ -14,8 +14,11 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { marketAbi } from "@computehive/sdk";
 import type { Page } from "playwright-core";
+import { createPublicClient, createTestClient, http } from "viem";
 import { realAgentUnusable } from "../../oracle-node/test/agent.ts";
+import { walletClientFor } from "../../script/src/lib/clients.ts";
 import { repoRoot } from "../../script/src/lib/paths.ts";
 import { chromiumMissing, type E2eBrowser, launch } from "./browser.ts";
 import { type E2eStack, startE2eStack } from "./stack.ts";
@@ -166,7 +169,7 @@ describe("the dApp in Chromium (anvil, subgraph host, oracle daemon, host agent)
     assert.deepEqual(browser.external, [], "no request left the machine");
   });
 
-  test("a lender creates a listing in the dashboard", async () => {
+  test("a lender creates a listing in the dashboard, and sees what a settled session earned", async () => {
     const page = await browser.page({ account: stack.local.accounts.lender.address });
     await open(page, "/lender");
     const form = page.getByTestId("create-listing-form");
@@ -192,6 +195,56 @@ describe("the dApp in Chromium (anvil, subgraph host, oracle daemon, host agent)
       if (!found) await new Promise((r) => setTimeout(r, 300));
     }
     assert.ok(found, "the listing is on-chain and indexed");
+
+    // The borrower ends the first booking early; the daemon reports, its loop settles once the dispute window
+    // is over (anvil's clock moved on), and the dashboard charts what the lender earned.
+    const { local } = stack;
+    const client = createPublicClient({ transport: http(stack.rpcUrl) });
+    const status = async () =>
+      (
+        await client.readContract({
+          address: local.deployment.market,
+          abi: marketAbi,
+          functionName: "getBooking",
+          args: [1n],
+        })
+      ).status;
+    const booking = await client.readContract({
+      address: local.deployment.market,
+      abi: marketAbi,
+      functionName: "getBooking",
+      args: [1n],
+    });
+    const test = createTestClient({ mode: "anvil", transport: http(stack.rpcUrl) });
+    const now = Number((await client.getBlock({ blockTag: "pending" })).timestamp);
+    if (now <= Number(booking.start) + 30)
+      await test.increaseTime({ seconds: Number(booking.start) + 30 - now });
+    await test.mine({ blocks: 1 });
+    const borrower = walletClientFor(stack.rpcUrl, 31337, local.accounts.borrower.account);
+    await client.waitForTransactionReceipt({
+      hash: await borrower.writeContract({
+        address: local.deployment.market,
+        abi: marketAbi,
+        functionName: "endSession",
+        args: [1n],
+      }),
+    });
+    const until = async (want: number, what: string) => {
+      const end = Date.now() + 30_000;
+      while ((await status()) !== want) {
+        if (Date.now() > end) throw new Error(`booking 1 never became ${what}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    await until(3, "Reported");
+    await test.increaseTime({ seconds: 301 });
+    await test.mine({ blocks: 1 });
+    await until(5, "Settled");
+    await page.reload();
+    const chart = page.locator('svg[role=img][aria-label^="Earnings per day"]');
+    await chart.first().waitFor({ timeout: 30_000 });
+    assert.match((await chart.first().getAttribute("aria-label")) ?? "", /ETH in all/);
+    await browser.screenshot(page, "lender-earnings");
     assert.deepEqual(browser.external, [], "no request left the machine");
   });
 });
