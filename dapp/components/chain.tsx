@@ -1,6 +1,6 @@
 "use client";
 
-import { marketAbi } from "@computehive/sdk";
+import { type DeploymentParams, marketAbi } from "@computehive/sdk";
 import { useQuery } from "@tanstack/react-query";
 import { type ReactNode, useCallback, useState } from "react";
 import type { Abi, Address, Hash, TransactionReceipt } from "viem";
@@ -39,19 +39,8 @@ export function useChainNow(everyMs = 1000): number {
   return Math.max(now, Math.floor(block.data.timestamp + (now - block.data.at)));
 }
 
-export interface MarketParamsView {
-  slotLength: number;
-  activationGrace: number;
-  reportGrace: number;
-  disputeWindow: number;
-  arbiterDeadline: number;
-  cancelCutoff: number;
-  cancelFeeBps: number;
-  unbondingDelay: number;
-  minBond: bigint;
-  noShowSlash: bigint;
-  feeBps: number;
-}
+/** `params()` and the current `feeBps()` (the record's own `usdFeedMaxAge` is not read here). */
+export type MarketParamsView = Omit<DeploymentParams, "usdFeedMaxAge">;
 
 /** `params()` and the current `feeBps()`: deployment constants, read once. */
 export function useMarketParams() {

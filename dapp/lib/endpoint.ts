@@ -3,6 +3,8 @@
 // is shown, and the suggested command is rebuilt from the checked fields and must equal the one sent, so no
 // lender-chosen text reaches the borrower's shell.
 
+import { endpointFileNames, knownHostsText, sshCommandFor } from "@computehive/sdk";
+
 export interface SshEndpoint {
   version: 1;
   bookingId: string;
@@ -47,47 +49,9 @@ function isHost(h: string): boolean {
   return ipVersion(h) !== 0 || (HOSTNAME_RE.test(h) && !/^[0-9.]+$/.test(h));
 }
 
-const DEFAULT_IDENTITY: Record<string, string> = {
-  "ssh-ed25519": "~/.ssh/id_ed25519",
-  "ecdsa-sha2-nistp256": "~/.ssh/id_ecdsa",
-  "ecdsa-sha2-nistp384": "~/.ssh/id_ecdsa",
-  "ecdsa-sha2-nistp521": "~/.ssh/id_ecdsa",
-  "ssh-rsa": "~/.ssh/id_rsa",
-};
-
-/** The file names the command expects the certificate and known_hosts under. */
-export function endpointFileNames(bookingId: string): { certificate: string; knownHosts: string } {
-  return {
-    certificate: `computehive-${bookingId}-cert.pub`,
-    knownHosts: `computehive-${bookingId}.known_hosts`,
-  };
-}
-
-/** The canonical command (host-agent's sshCommandFor). */
-export function sshCommandFor(
-  ep: Pick<SshEndpoint, "bookingId" | "host" | "port" | "user" | "certificate">,
-): string {
-  const files = endpointFileNames(ep.bookingId);
-  const keyType = ep.certificate.slice(0, ep.certificate.indexOf("-cert-v01@openssh.com"));
-  const identity = DEFAULT_IDENTITY[keyType] ?? "~/.ssh/id_ed25519";
-  const target = ipVersion(ep.host) === 6 ? `${ep.user}@[${ep.host}]` : `${ep.user}@${ep.host}`;
-  return [
-    "ssh",
-    `-i ${identity}`,
-    `-o CertificateFile=${files.certificate}`,
-    `-o UserKnownHostsFile=${files.knownHosts}`,
-    "-o StrictHostKeyChecking=yes",
-    "-o IdentitiesOnly=yes",
-    `-p ${ep.port}`,
-    target,
-  ].join(" ");
-}
-
-/** The known_hosts file: one line per host key, `[host]:port` unless the port is 22. */
-export function knownHostsText(ep: Pick<SshEndpoint, "host" | "port" | "hostKeys">): string {
-  const pattern = ep.port === 22 ? ep.host : `[${ep.host}]:${ep.port}`;
-  return ep.hostKeys.map((k) => `${pattern} ${k}\n`).join("");
-}
+// The file names, known_hosts and command are the sdk's own, the very functions the host agent builds
+// `sshCommand` with.
+export { endpointFileNames, knownHostsText, sshCommandFor };
 
 /** The identity file the command names (the borrower's private key; change `-i` if it lives elsewhere). */
 export function identityFileOf(sshCommand: string): string | null {

@@ -140,10 +140,17 @@ export class StateStore {
     return store;
   }
 
-  /** Atomic replace: tmp + fsync + rename + fsync(dir). */
+  #saved = "";
+
+  /**
+   * Atomic replace: tmp + fsync + rename + fsync(dir). The daemon calls this after every step of every tick;
+   * a state that has not changed since the last save is not written again.
+   */
   async save(): Promise<void> {
+    const text = `${JSON.stringify(this.state, null, 1)}\n`;
+    if (text === this.#saved) return;
     const tmp = `${this.path}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(this.state, null, 1)}\n`, { mode: 0o600 });
+    await writeFile(tmp, text, { mode: 0o600 });
     const fd = openSync(tmp, "r");
     try {
       fsyncSync(fd);
@@ -157,5 +164,6 @@ export class StateStore {
     } finally {
       closeSync(dfd);
     }
+    this.#saved = text;
   }
 }

@@ -8,3 +8,4 @@ export * from "./deployments.ts";
 export * from "./envelope.ts";
 export * from "./generated.ts";
 export * from "./session-key.ts";
+export * from "./ssh-command.ts";

@@ -10,6 +10,7 @@
  * for another VM that later gets the same host:port, which a `[host]:*` CA line would.
  */
 import { isIP } from "node:net";
+import { endpointFileNames, knownHostsText, sshCommandFor } from "@computehive/sdk";
 import sshpk from "sshpk";
 import { z } from "zod";
 import { VM_USER_RE } from "./ca.ts";
@@ -23,15 +24,6 @@ const FINGERPRINT_RE = /^SHA256:[A-Za-z0-9+/]{43}$/;
 const HOST_KEY_RE = /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+={0,2}$/;
 const CERT_RE =
   /^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa)-cert-v01@openssh\.com [A-Za-z0-9+/]+={0,2}$/;
-
-/** The borrower's private key file the suggested command names, by certificate type (ssh-keygen's defaults). */
-const DEFAULT_IDENTITY: Record<string, string> = {
-  "ssh-ed25519": "~/.ssh/id_ed25519",
-  "ecdsa-sha2-nistp256": "~/.ssh/id_ecdsa",
-  "ecdsa-sha2-nistp384": "~/.ssh/id_ecdsa",
-  "ecdsa-sha2-nistp521": "~/.ssh/id_ecdsa",
-  "ssh-rsa": "~/.ssh/id_rsa",
-};
 
 const isHost = (h: string) => isIP(h) !== 0 || (HOSTNAME_RE.test(h) && !/^[0-9.]+$/.test(h));
 
@@ -97,48 +89,8 @@ export const SshEndpointSchema = EndpointFields.superRefine((ep, ctx) => {
   if (ep.sshCommand !== sshCommandFor(ep)) fail("sshCommand", "is not the canonical command");
 });
 
-/** The file names the borrower's tools save the certificate and known_hosts under (see sshCommand). */
-export function endpointFileNames(bookingId: string): { certificate: string; knownHosts: string } {
-  return {
-    certificate: `computehive-${bookingId}-cert.pub`,
-    knownHosts: `computehive-${bookingId}.known_hosts`,
-  };
-}
-
-/** known_hosts host pattern: `host` on port 22, `[host]:port` otherwise (as ssh writes it). */
-function hostPattern(host: string, port: number): string {
-  return port === 22 ? host : `[${host}]:${port}`;
-}
-
-/** The known_hosts file for this endpoint: one line per host key. */
-export function knownHostsText(ep: Pick<SshEndpoint, "host" | "port" | "hostKeys">): string {
-  return ep.hostKeys.map((k) => `${hostPattern(ep.host, ep.port)} ${k}\n`).join("");
-}
-
-/**
- * `ssh -i ~/.ssh/id_ed25519 -o CertificateFile=computehive-<id>-cert.pub -o
- * UserKnownHostsFile=computehive-<id>.known_hosts -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes
- * -p PORT user@host`, run where the two files were saved. Every part is validated by the schema, so
- * the text is safe to paste into a shell.
- */
-export function sshCommandFor(
-  ep: Pick<SshEndpoint, "bookingId" | "host" | "port" | "user" | "certificate">,
-): string {
-  const files = endpointFileNames(ep.bookingId);
-  const keyType = ep.certificate.slice(0, ep.certificate.indexOf("-cert-v01@openssh.com"));
-  const identity = DEFAULT_IDENTITY[keyType] ?? "~/.ssh/id_ed25519";
-  const target = isIP(ep.host) === 6 ? `${ep.user}@[${ep.host}]` : `${ep.user}@${ep.host}`;
-  return [
-    "ssh",
-    `-i ${identity}`,
-    `-o CertificateFile=${files.certificate}`,
-    `-o UserKnownHostsFile=${files.knownHosts}`,
-    "-o StrictHostKeyChecking=yes",
-    "-o IdentitiesOnly=yes",
-    `-p ${ep.port}`,
-    target,
-  ].join(" ");
-}
+// The text the borrower uses (file names, known_hosts, the ssh command) is the sdk's, shared with the dApp.
+export { endpointFileNames, knownHostsText, sshCommandFor };
 
 export interface SshEndpointInput {
   bookingId: bigint | number | string;
