@@ -660,6 +660,8 @@ export function usage(): string {
 
 commands:
 ${lines.join("\n")}
+  price --gpu "<name as nvidia-smi prints it>" --count N [--json] [--retrain] …
+      suggest a listing's price from the market's history (or the hardware prior); \`price --help\` for more
 
 ${COMMON_USAGE}
 
@@ -697,6 +699,11 @@ export async function main(
   if (first === "help" || first === "--help" || first === "-h") {
     io.stdout(usage());
     return 0;
+  }
+  if (first === "price") {
+    // The price suggestion has its own parser and output contract (one JSON line with --json): `npm run price`.
+    const price = await import("./price-cli.ts");
+    return price.main([...argv.slice(1)]);
   }
   let command = COMMANDS.find((c) => c.name === `${first} ${second}`);
   let rest = argv.slice(2);

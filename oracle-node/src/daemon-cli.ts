@@ -6,6 +6,7 @@
 import { join } from "node:path";
 import { AgentClient } from "@computehive/host-agent";
 import { pino } from "pino";
+import { calendarFeed } from "./calendar-feed.ts";
 import { OracleError } from "./chain.ts";
 import { Daemon } from "./daemon.ts";
 import { openPinner } from "./ipfs.ts";
@@ -38,7 +39,7 @@ export const DAEMON_USAGE = `daemon options:
   --poll-ms MS             how often the chain is read (default 1000)
   --provision-lead S       provision the VM and publish the endpoint this long before the start (default 300)
   --upkeep-every-ms MS     how often the settlement loop runs (default 10000)
-  --status-listen H:P      the status endpoint, loopback only (default 127.0.0.1:8547; "off" for none)
+  --status-listen H:P      the status endpoint and calendar feeds, loopback only (default 127.0.0.1:8547; "off" for none)
   --log-level LEVEL        pino level (default info); logs are JSON lines on stdout
 `;
 
@@ -98,7 +99,11 @@ export async function runDaemonCommand(values: OptionValues): Promise<number> {
     }
     throw err;
   }
-  const status = listen ? await startStatusServer(() => daemon.status(), listen) : undefined;
+  const status = listen
+    ? await startStatusServer(() => daemon.status(), listen, {
+        calendar: (account) => calendarFeed(daemon, account),
+      })
+    : undefined;
   process.stderr.write(
     `oracle daemon running for host ${hostId} as ${account.address} on chain ${market.deployment.chainId}` +
       `${status ? `; status at ${status.url}/status` : ""}; Ctrl-C stops it\n`,

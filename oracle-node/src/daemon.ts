@@ -100,10 +100,13 @@ export class Daemon {
   #onChain = new Map<string, string>();
   #hardware = new Map<string, ListingHardware>();
   #params: { activationGrace: number; reportGrace: number } | undefined;
+  /** The host's lender (who is paid): set at registration (Market.registerHost) and never changed, so read once. */
+  readonly lender: Hex;
   readonly #startedAt = new Date();
 
-  private constructor(o: DaemonOptions, store: StateStore) {
+  private constructor(o: DaemonOptions, store: StateStore, lender: Hex) {
     this.#o = o;
+    this.lender = lender;
     this.#store = store;
     this.#log = o.logger;
     this.#confirmations = o.confirmations ?? (o.market.deployment.chainId === 31337 ? 0 : 5);
@@ -146,7 +149,7 @@ export class Daemon {
       hostId,
       agent: account.address,
     });
-    const d = new Daemon(o, store);
+    const d = new Daemon(o, store, host.lender);
     const params = await market.client.readContract({
       address: market.address,
       abi: market.abi,
@@ -356,6 +359,8 @@ export class Daemon {
       rec.finalStatus = "gone";
       return;
     }
+    rec.onChainStatus = status;
+    rec.onChainEndedAt = b.endedAt;
     if (TERMINAL.has(status)) {
       await this.#teardown(rec, status);
       rec.phase = "done";

@@ -75,6 +75,12 @@ export interface BookingRecord {
   /** The session report as pinned (the exact bytes, base64) and its CID. */
   report?: { cid: string; usedSeconds: number; bytes: string };
   reportTx?: Hex;
+  /**
+   * The booking's status and `endedAt` (0: not ended early) as last read from the chain, on every tick while it
+   * is open: what the calendar feed (calendar-feed.ts) serves, so serving costs no chain read.
+   */
+  onChainStatus?: string;
+  onChainEndedAt?: number;
   finalStatus?: string;
   note?: string;
 }

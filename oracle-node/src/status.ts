@@ -1,11 +1,21 @@
 /**
  * The daemon's status endpoint, on loopback only: `GET /status` (bookings in flight, last block seen, pending
- * transactions, recent errors) and `GET /healthz`. Read-only and holding no secret, so no token; plain
- * node:http because two routes need no framework.
+ * transactions, recent errors), `GET /healthz`, and the calendar feeds `GET /calendar/<0xaddress>.ics`
+ * (calendar-feed.ts). Read-only and holding no secret, so no token; plain node:http because three routes need
+ * no framework.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isAddress } from "viem";
+import { shortError } from "./chain.ts";
 import type { DaemonStatus } from "./daemon.ts";
+
+export interface StatusServerOptions {
+  /** The iCalendar feed of an account (a checked address); without it `/calendar/…` answers 404. */
+  calendar?: (account: string) => Promise<string>;
+}
+
+const CALENDAR_PATH = /^\/calendar\/([^/]*)\.ics$/;
 
 export interface StatusServer {
   url: string;
@@ -15,6 +25,7 @@ export interface StatusServer {
 export async function startStatusServer(
   status: () => DaemonStatus,
   listen: { host: string; port: number },
+  opts: StatusServerOptions = {},
 ): Promise<StatusServer> {
   if (!["127.0.0.1", "::1", "localhost"].includes(listen.host)) {
     throw new Error(`the status endpoint listens on loopback only, not ${listen.host}`);
@@ -32,7 +43,33 @@ export async function startStatusServer(
       const s = status();
       return send(200, { ok: true, lastBlock: s.lastBlock, ticks: s.ticks });
     }
-    send(404, { error: "routes: GET /status, GET /healthz" });
+    const calendar = CALENDAR_PATH.exec(path ?? "");
+    if (calendar && opts.calendar) {
+      const account = calendar[1] as string;
+      if (!isAddress(account, { strict: false })) {
+        return send(400, {
+          error: "not an account address: ask for /calendar/0x<40 hex digits>.ics (any letter case)",
+        });
+      }
+      opts.calendar(account).then(
+        (text) => {
+          res.writeHead(200, {
+            "content-type": "text/calendar; charset=utf-8",
+            "content-disposition": `inline; filename="computehive-${account.toLowerCase()}.ics"`,
+            "cache-control": "no-cache",
+          });
+          res.end(text);
+        },
+        (err) => send(500, { error: `the calendar feed failed: ${shortError(err)}` }),
+      );
+      return;
+    }
+    const routes = [
+      "GET /status",
+      "GET /healthz",
+      ...(opts.calendar ? ["GET /calendar/<0xaddress>.ics"] : []),
+    ];
+    send(404, { error: `routes: ${routes.join(", ")}` });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -158,6 +158,8 @@ async function main(): Promise<void> {
   const subgraphDb = join(stateDir, "subgraph", `${running.anvil.chainId}.sqlite`);
   // A fresh anvil is a fresh chain: index it from scratch.
   for (const suffix of ["", "-wal", "-shm"]) await rm(`${subgraphDb}${suffix}`, { force: true });
+  // …and a price model learnt from the previous chain's history no longer describes this market.
+  await rm(join(stateDir, "pricing"), { recursive: true, force: true });
   const { startSubgraphHost } = await import("../../subgraph/host/main.ts");
   const { LogLevel } = await import("../../subgraph/host/wasm.ts");
   const sg = await startSubgraphHost({

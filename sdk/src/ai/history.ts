@@ -96,7 +96,7 @@ async function paged<T extends { id: string }>(
   const limit = opts.limit ?? 50_000;
   // id_gt paging (graph-node orders String ids and compares them the same way): no skip limit to hit.
   for (;;) {
-    const q = `query($after: String!) { rows: ${entity}(first: ${PAGE}, orderBy: id, orderDirection: asc, where: { id_gt: $after ${where} }) { id ${fields} } }`;
+    const q = `query($after: ID!) { rows: ${entity}(first: ${PAGE}, orderBy: id, orderDirection: asc, where: { id_gt: $after ${where} }) { id ${fields} } }`;
     const data = await gql<{ rows: T[] }>(opts, q, { after });
     out.push(...data.rows);
     onPage?.(out.length);
