@@ -3,7 +3,8 @@
 import { marketAbi } from "@computehive/sdk";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useCallback, useMemo, useState } from "react";
+import { useSearchParams } from "next/navigation";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { erc20Abi, parseEventLogs, stringToHex } from "viem";
 import { useAccount } from "wagmi";
 import { marketWithErrorsAbi } from "../lib/abi.ts";
@@ -41,6 +42,25 @@ interface Props {
   timeZone: string;
 }
 
+/**
+ * A window handed over in the URL (`?start=…&end=…`, unix seconds: "Review and book" on the slot finder,
+ * /schedule): whole slots, end after start. Null when the URL has none; a problem in words when it is not one.
+ */
+function linkedWindow(
+  start: string | null,
+  end: string | null,
+  slotLength: number,
+): { start: number; end: number; slots: number } | { problem: string } | null {
+  if (start === null && end === null) return null;
+  const a = Number(start);
+  const b = Number(end);
+  if (!/^\d{1,12}$/.test(start ?? "") || !/^\d{1,12}$/.test(end ?? "") || b <= a)
+    return { problem: "The link's window is not a start and end time; pick a window below." };
+  if (a % slotLength !== 0 || b % slotLength !== 0)
+    return { problem: "The link's window is not on the market's slot boundaries; pick a window below." };
+  return { start: a, end: b, slots: (b - a) / slotLength };
+}
+
 export function BookingForm(props: Props) {
   return (
     <section aria-labelledby="book-heading" className="panel">
@@ -66,12 +86,30 @@ function BookingFormBody({ listing: l, asset, params: p, timeZone: tz }: Props) 
     `book-slots-${l.id}`,
     Math.max(l.minSlots, Math.min(l.maxSlots, Math.round(3600 / slot))),
   );
-  const day = date || (now ? localDate(earliest, tz) : "");
+  // A window from the URL is put in the picker once (per window), then the user's choices stand.
+  const search = useSearchParams();
+  const linked = linkedWindow(search.get("start"), search.get("end"), slot);
+  const linkedKey = linked && "start" in linked ? `${linked.start}-${linked.end}` : "";
+  const [appliedLink, setAppliedLink] = useStickyState<string>(`book-linked-${l.id}`, "");
+  useEffect(() => {
+    if (linkedKey === "" || appliedLink === linkedKey) return;
+    const [a = 0, b = 0] = linkedKey.split("-").map(Number);
+    setAppliedLink(linkedKey);
+    setDate("");
+    setStartText(String(a));
+    setSlots((b - a) / slot);
+  }, [linkedKey, appliedLink, setAppliedLink, setDate, setStartText, setSlots, slot]);
+  // With no date picked, the day is the chosen start's (so it follows a change of time zone), else the first
+  // bookable one's.
+  const day =
+    date || (startText !== "" ? localDate(Number(startText), tz) : now ? localDate(earliest, tz) : "");
   const starts = useMemo(() => (day ? slotStartsInDay(day, tz, slot) : []), [day, tz, slot]);
-  const durations = useMemo(
+  const choices = useMemo(
     () => durationChoices(l.minSlots, l.maxSlots, slot),
     [l.minSlots, l.maxSlots, slot],
   );
+  // A linked duration the thinned list lacks is offered too; outside the listing's terms it is refused below.
+  const durations = choices.includes(slots) ? choices : [...choices, slots].sort((x, y) => x - y);
   const dayWords = useCalendarWords(
     l.id,
     starts.length ? slotOf(starts[0] ?? 0, slot) : 0,
@@ -246,6 +284,13 @@ function BookingFormBody({ listing: l, asset, params: p, timeZone: tz }: Props) 
     >
       <fieldset>
         <legend>1. Window ({tz})</legend>
+        {linked && "problem" in linked ? <p className="warn">{linked.problem}</p> : null}
+        {linked && "start" in linked && linked.start === start && linked.end === end ? (
+          <p className="small">
+            This window comes from the link you followed (the slot finder). Check it, the cost and the keys
+            below; nothing is booked until you sign.
+          </p>
+        ) : null}
         <div className="grid2">
           <label>
             Date

@@ -6,6 +6,8 @@ import { useRuntime } from "./Providers.tsx";
 
 const LINKS = [
   { href: "/", label: "Marketplace" },
+  { href: "/schedule", label: "Find a slot" },
+  { href: "/market", label: "Market index" },
   { href: "/bookings", label: "My bookings" },
   { href: "/lender", label: "Lender" },
   { href: "/audit", label: "Audit" },

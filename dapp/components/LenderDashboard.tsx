@@ -37,6 +37,8 @@ import {
 } from "./chain.tsx";
 import { RequireWallet } from "./Gates.tsx";
 import { assetOf, useAssetInfos, useStickyState, useSubgraph, useTimeZone } from "./hooks.ts";
+import { IcsButton } from "./IcsButton.tsx";
+import { PriceSuggestion } from "./PriceSuggestion.tsx";
 
 type HostWithListings = SgHost & { listings: SgListing[] };
 interface LenderData {
@@ -339,6 +341,7 @@ function Upcoming({
                 <th scope="col">Window</th>
                 <th scope="col">Status</th>
                 <th scope="col">Price</th>
+                <th scope="col">Calendar</th>
               </tr>
             </thead>
             <tbody>
@@ -353,6 +356,9 @@ function Upcoming({
                   </td>
                   <td>{b.status}</td>
                   <td>{formatAmount(BigInt(b.price), assetOf(assets, b.asset.id))}</td>
+                  <td>
+                    <IcsButton booking={b} party="lender" />
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -533,6 +539,7 @@ function CreateListingForm({
     }
   }
   const errorCount = Object.keys(errors).length;
+  const host = hosts.find((h) => h.id === f.hostId);
   return (
     <section className="panel" aria-labelledby="create-listing-heading">
       <h2 id="create-listing-heading">Create a listing</h2>
@@ -601,6 +608,11 @@ function CreateListingForm({
             {field("metadataCid", "Metadata CID (optional)", { spellCheck: false })}
           </div>
           <p className="small muted">Bookings are made of {p.slotLength / 60}-minute slots.</p>
+          <PriceSuggestion
+            form={f}
+            reliability={host ? reliability(host).score : null}
+            onUse={(price) => setF((prev) => ({ ...prev, pricePerHour: price }))}
+          />
         </fieldset>
         <button type="submit" disabled={tx.busy}>
           Create listing

@@ -18,6 +18,7 @@ import type { SgListing } from "../lib/types.ts";
 import { BookingForm } from "./BookingForm.tsx";
 import { Calendar } from "./Calendar.tsx";
 import { useChainNow, useMarketParams } from "./chain.tsx";
+import { FairPrice } from "./FairPrice.tsx";
 import { RequireWallet } from "./Gates.tsx";
 import { assetOf, useAssetInfos, useSubgraph, useTimeZone } from "./hooks.ts";
 
@@ -111,6 +112,7 @@ function ListingBody({ id }: { id: string }) {
         <section className="panel" aria-labelledby="terms-heading">
           <h2 id="terms-heading">Price and terms</h2>
           <p className="price">{formatPricePerHour(BigInt(l.pricePerHour), l.usdPriced, asset)}</p>
+          <FairPrice listing={l} slotLength={p.slotLength} />
           <dl className="facts">
             <dt>Duration</dt>
             <dd>

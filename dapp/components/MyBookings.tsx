@@ -1,9 +1,9 @@
 "use client";
 
-import { marketAbi, rawCid } from "@computehive/sdk";
+import { marketAbi } from "@computehive/sdk";
 import { useMemo, useState } from "react";
 import { useAccount } from "wagmi";
-import { bookingActions, disputeDocument } from "../lib/booking-actions.ts";
+import { bookingActions, type DisputeFile, disputeBlob, disputeFile } from "../lib/booking-actions.ts";
 import { type AssetInfo, formatAmount, formatCountdown, formatDuration, gpuSummary } from "../lib/format.ts";
 import { myBookingsQuery } from "../lib/subgraph.ts";
 import { formatLocal } from "../lib/time.ts";
@@ -22,7 +22,8 @@ import {
 } from "./chain.tsx";
 import { EndpointPanel } from "./EndpointPanel.tsx";
 import { RequireWallet } from "./Gates.tsx";
-import { assetOf, downloadText, useAssetInfos, useSubgraph, useTimeZone } from "./hooks.ts";
+import { assetOf, useAssetInfos, useSubgraph, useTimeZone } from "./hooks.ts";
+import { IcsButton, saveBlob } from "./IcsButton.tsx";
 import { useSessionKey } from "./SessionKeyChooser.tsx";
 import { BookingTimeline } from "./Timeline.tsx";
 
@@ -82,7 +83,9 @@ function Body() {
           timeZone={tz}
         />
       ))}
-      <p className="small muted">Times are in {tz}. Calendar (.ics) downloads come in a later version.</p>
+      <p className="small muted">
+        Times are in {tz}. Calendar files (.ics) are in UTC, so your calendar shows them in its own time zone.
+      </p>
     </>
   );
 }
@@ -115,6 +118,7 @@ function BookingCard(props: {
         {formatLocal(start, tz, true)} → {formatLocal(end, tz, true)} ({formatDuration(end - start)}) ·{" "}
         {formatAmount(BigInt(b.price), asset)} escrowed
       </p>
+      <IcsButton booking={b} party="borrower" live={c ? { status: c.status, endedAt: c.endedAt } : null} />
       {c && now ? (
         <p aria-live="off">
           {c.status === "Booked" || c.status === "Active"
@@ -157,14 +161,10 @@ function Actions({
 }) {
   const tx = useTx();
   const { market } = useMarket();
-  const [reason, setReason] = useState("");
   const [disputeOpen, setDisputeOpen] = useState(false);
-  const [reasonError, setReasonError] = useState<string | null>(null);
   const id = BigInt(b.id);
   const call = (label: string, functionName: string, args: readonly unknown[]) =>
     void tx.send(label, { address: market, abi: marketAbi, functionName, args });
-  const doc = reason.trim() ? disputeDocument(b.id, reason, account, Math.floor(Date.now() / 1000)) : "";
-  const cid = doc ? rawCid(doc) : "";
   const anything = a.cancel || a.endSession || a.dispute || a.claimNoShow || a.settle;
   if (!anything && tx.state.phase === "idle") return null;
   return (
@@ -216,65 +216,155 @@ function Actions({
         ) : null}
       </div>
       {a.dispute && disputeOpen ? (
-        <form
-          className="panel"
-          aria-label={`Dispute booking ${b.id}`}
-          onSubmit={(e) => {
-            e.preventDefault();
-            if (reason.trim().length < 10) {
-              setReasonError("Say what went wrong, in at least a sentence (10 characters or more).");
-              return;
-            }
-            setReasonError(null);
-            call(`Disputing booking ${b.id}`, "dispute", [id, cid]);
-          }}
-        >
-          <label>
-            What went wrong?
-            <textarea
-              rows={4}
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              aria-invalid={reasonError !== null}
-              aria-describedby={`dispute-${b.id}-help`}
-            />
-          </label>
-          {reasonError ? (
-            <p className="field-error" role="alert">
-              {reasonError}
-            </p>
-          ) : null}
-          <p id={`dispute-${b.id}-help`} className="small">
-            Your reason becomes a small document; only its content address (CID) goes on-chain. The arbiter
-            reads the document from IPFS, so <strong>you must pin it yourself</strong> (for example{" "}
-            <code>ipfs add --cid-version 1 --raw-leaves dispute-{b.id}.json</code>, which gives the same CID).
-            {a.disputeUntil
-              ? ` Disputes are possible until ${new Date(a.disputeUntil * 1000).toLocaleString()}.`
-              : ""}
-          </p>
-          {cid ? (
-            <p className="small">
-              CID: <code className="hash">{cid}</code>{" "}
-              <button
-                type="button"
-                className="secondary"
-                onClick={() => downloadText(`dispute-${b.id}.json`, doc, "application/json")}
-              >
-                Download the reason document
-              </button>
-            </p>
-          ) : null}
-          <div className="row">
-            <button type="submit" className="danger" disabled={tx.busy}>
-              Send the dispute
-            </button>
-            <button type="button" className="secondary" onClick={() => setDisputeOpen(false)}>
-              Close
-            </button>
-          </div>
-        </form>
+        <DisputeForm
+          bookingId={b.id}
+          account={account}
+          disputeUntil={a.disputeUntil}
+          busy={tx.busy}
+          onSend={(cid) => call(`Disputing booking ${b.id}`, "dispute", [id, cid])}
+          onClose={() => setDisputeOpen(false)}
+        />
       ) : null}
       <TxStatus state={tx.state} />
     </div>
+  );
+}
+
+/**
+ * The dispute in two steps: the reason is fixed as a document (its time included) whose CID is shown, offered
+ * as `<cid>.json` with the `ipfs add` command that pins it under that CID; then exactly that CID goes on-chain.
+ * Editing the reason discards the document, so the file pinned and the CID sent cannot differ.
+ */
+function DisputeForm({
+  bookingId,
+  account,
+  disputeUntil,
+  busy,
+  onSend,
+  onClose,
+}: {
+  bookingId: string;
+  account: `0x${string}`;
+  disputeUntil: number | null;
+  busy: boolean;
+  onSend: (cid: string) => void;
+  onClose: () => void;
+}) {
+  const [reason, setReason] = useState("");
+  const [reasonError, setReasonError] = useState<string | null>(null);
+  const [file, setFile] = useState<DisputeFile | null>(null);
+  const [downloaded, setDownloaded] = useState(false);
+  const [copied, setCopied] = useState(false);
+  const base = `dispute-${bookingId}`;
+  const prepare = () => {
+    try {
+      setFile(disputeFile(bookingId, reason, account, Math.floor(Date.now() / 1000)));
+      setReasonError(null);
+      setDownloaded(false);
+      setCopied(false);
+    } catch (e) {
+      setReasonError(e instanceof Error ? e.message : String(e));
+    }
+  };
+  return (
+    <form
+      className="panel"
+      aria-label={`Dispute booking ${bookingId}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (file) onSend(file.cid);
+        else prepare();
+      }}
+    >
+      <label>
+        What went wrong?
+        <textarea
+          rows={4}
+          maxLength={20_000}
+          value={reason}
+          onChange={(e) => {
+            setReason(e.target.value);
+            setFile(null);
+          }}
+          aria-invalid={reasonError !== null}
+          aria-describedby={`${base}-help`}
+        />
+      </label>
+      {reasonError ? (
+        <p className="field-error" role="alert">
+          {reasonError}
+        </p>
+      ) : null}
+      <p id={`${base}-help`} className="small">
+        Your reason becomes a small document; only its content address (CID) goes on-chain. The arbiter reads
+        the document from IPFS, so <strong>you must pin it yourself</strong>: this page uploads nothing.
+        {disputeUntil
+          ? ` Disputes are possible until ${new Date(disputeUntil * 1000).toLocaleString()}.`
+          : ""}
+      </p>
+      {file ? (
+        <section aria-labelledby={`${base}-doc`}>
+          <h3 id={`${base}-doc`}>Your reason document</h3>
+          <p className="small">
+            CID that goes on-chain: <code className="hash">{file.cid}</code>
+          </p>
+          <div className="row">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                saveBlob(file.name, disputeBlob(file));
+                setDownloaded(true);
+              }}
+            >
+              Download the reason document (.json)
+            </button>
+            <span role="status" className="small muted hash">
+              {downloaded ? `Saved as ${file.name}.` : ""}
+            </span>
+          </div>
+          <p className="small">
+            Pin it with IPFS (Kubo) in the folder you saved it to. The command prints <code>added</code>, then
+            the same CID:
+          </p>
+          <pre>{file.command}</pre>
+          <div className="row">
+            <button
+              type="button"
+              className="secondary"
+              onClick={() => {
+                void navigator.clipboard?.writeText(file.command).then(() => setCopied(true));
+              }}
+            >
+              Copy the command
+            </button>
+            <span role="status" className="ok small">
+              {copied ? "Copied." : ""}
+            </span>
+          </div>
+          <p className="small muted">
+            A pinning service works too if it stores the file as one raw block (CID version 1, raw leaves):
+            the CID it shows must be the one above. Keep the file pinned until the arbiter has decided.
+          </p>
+          <details>
+            <summary>What the document says ({file.bytes.length} bytes)</summary>
+            <pre>{file.text}</pre>
+          </details>
+          {downloaded ? null : (
+            <p className="warn small">
+              Download the document before you send: if it is not pinned, the arbiter cannot read your reason.
+            </p>
+          )}
+        </section>
+      ) : null}
+      <div className="row">
+        <button type="submit" className={file ? "danger" : undefined} disabled={file !== null && busy}>
+          {file ? `Send the dispute of booking ${bookingId}` : "Prepare the reason document"}
+        </button>
+        <button type="button" className="secondary" onClick={onClose}>
+          Close
+        </button>
+      </div>
+    </form>
   );
 }

@@ -1,3 +1,4 @@
+import { rawCid } from "@computehive/sdk";
 import type { OnChainStatusName } from "./types.ts";
 
 // What the borrower (or anyone) may do with a booking right now, by the market's rules (contracts/src/Market.sol):
@@ -79,4 +80,68 @@ export function disputeDocument(bookingId: string, reason: string, borrower: str
     null,
     2,
   )}\n`;
+}
+
+/** Shortest reason accepted, in characters (a sentence). */
+export const DISPUTE_REASON_MIN = 10;
+/**
+ * Largest document, in bytes: `ipfs add`'s default chunk (256 KiB). Within one chunk, `ipfs add --cid-version 1
+ * --raw-leaves` stores the file as a single raw block, whose CID is `rawCid` of the bytes; a longer file becomes
+ * a tree of chunks with another CID.
+ */
+export const DISPUTE_DOCUMENT_MAX_BYTES = 262_144;
+
+/** What is wrong with a dispute reason, in words; null when it can be sent. */
+export function disputeReasonProblem(reason: string): string | null {
+  const r = reason.trim();
+  if (r.length < DISPUTE_REASON_MIN) {
+    return `Say what went wrong, in at least a sentence (${DISPUTE_REASON_MIN} characters or more).`;
+  }
+  return null;
+}
+
+/** The reason document as the download offers it, with the CID that goes on-chain. */
+export interface DisputeFile {
+  /** `<cid>.json`: the name says which CID the file must give when added. */
+  name: string;
+  type: "application/json";
+  text: string;
+  /** UTF-8 bytes of `text`: exactly what is downloaded and hashed. */
+  bytes: Uint8Array<ArrayBuffer>;
+  /** CIDv1 raw sha2-256 of `bytes` (`bafkrei…`), the `reasonCid` argument of `dispute`. */
+  cid: string;
+  /** The command that pins the downloaded file to a local IPFS node and prints the same CID. */
+  command: string;
+}
+
+/**
+ * The dispute's reason document, fixed once (its `writtenAt` included) so that the file the borrower downloads
+ * and pins and the CID sent on-chain are the same bytes. Throws a RangeError, in words, when the reason is too
+ * short or the document larger than one IPFS chunk.
+ */
+export function disputeFile(bookingId: string, reason: string, borrower: string, now: number): DisputeFile {
+  const problem = disputeReasonProblem(reason);
+  if (problem) throw new RangeError(problem);
+  const text = disputeDocument(bookingId, reason, borrower, now);
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.length > DISPUTE_DOCUMENT_MAX_BYTES) {
+    throw new RangeError(
+      `The reason is too long: the document would be ${bytes.length} bytes, over ${DISPUTE_DOCUMENT_MAX_BYTES} (256 KiB, one IPFS block). Shorten it; attach logs elsewhere and name them in the reason.`,
+    );
+  }
+  const cid = rawCid(bytes);
+  const name = `${cid}.json`;
+  return {
+    name,
+    type: "application/json",
+    text,
+    bytes,
+    cid,
+    command: `ipfs add --cid-version 1 --raw-leaves ${name}`,
+  };
+}
+
+/** The download's bytes, as a Blob. */
+export function disputeBlob(file: DisputeFile): Blob {
+  return new Blob([file.bytes], { type: file.type });
 }

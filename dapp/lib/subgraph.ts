@@ -71,7 +71,7 @@ export const LISTINGS_QUERY = `query Listings { listings(first: 1000, orderBy: c
 
 export const EVENT_FIELDS = `id kind actor account asset amount refund lenderAmount platformFee slash bond seconds cid flag code txHash blockNumber timestamp logIndex booking { id } host { id } listing { id }`;
 
-export const BOOKING_FIELDS = `id start end price feeBps status sessionPubKey sshPubKey bookedAt activatedAt endedAt reportedAt disputedAt settledAt cancelledAt declinedAt noShowAt usedSeconds lenderAmount platformFee refund slash declineReason reportCid disputeReasonCid endpointPublications encryptedEndpoint lastEndpointAt asset { id native } borrower { id } host { id agent } listing { id gpuModel gpuCount region usdPriced pricePerHour }`;
+export const BOOKING_FIELDS = `id start end price feeBps status sessionPubKey sshPubKey bookedAt activatedAt endedAt reportedAt disputedAt settledAt cancelledAt declinedAt noShowAt usedSeconds lenderAmount platformFee refund slash declineReason reportCid disputeReasonCid endpointPublications encryptedEndpoint lastEndpointAt asset { id native } borrower { id } host { id agent lender { id } } listing { id gpuModel gpuCount region usdPriced pricePerHour }`;
 
 /** A decimal entity id (hosts, listings, bookings), checked before it goes into a query. */
 export function entityId(value: string): string {

@@ -114,7 +114,7 @@ export interface SgBooking {
   lastEndpointAt: string | null;
   asset: SgAsset;
   borrower: { id: string };
-  host: { id: string; agent: string };
+  host: { id: string; agent: string; lender: { id: string } };
   listing: {
     id: string;
     gpuModel: string;

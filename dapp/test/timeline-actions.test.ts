@@ -1,5 +1,15 @@
+import { createHash } from "node:crypto";
+import { rawCid } from "@computehive/sdk";
 import { describe, expect, test } from "vitest";
-import { bookingActions, disputeDocument, sessionEnd } from "../lib/booking-actions.ts";
+import {
+  bookingActions,
+  DISPUTE_DOCUMENT_MAX_BYTES,
+  disputeBlob,
+  disputeDocument,
+  disputeFile,
+  disputeReasonProblem,
+  sessionEnd,
+} from "../lib/booking-actions.ts";
 import { bookingTimeline, chainOrder } from "../lib/timeline.ts";
 import type { SgEvent } from "../lib/types.ts";
 
@@ -214,5 +224,67 @@ describe("bookingActions (the market's rules)", () => {
       writtenAt: "2027-01-15T08:00:00.000Z",
       reason: "The GPU was missing.",
     });
+  });
+});
+
+/** CIDv1 raw sha2-256 base32, written again from the spec with node:crypto (not the sdk's rawCid). */
+function independentRawCid(bytes: Uint8Array): string {
+  const digest = createHash("sha256").update(bytes).digest();
+  const cid = Uint8Array.from([0x01, 0x55, 0x12, 0x20, ...digest]);
+  const alphabet = "abcdefghijklmnopqrstuvwxyz234567";
+  let bits = "";
+  for (const byte of cid) bits += byte.toString(2).padStart(8, "0");
+  let out = "b";
+  for (let i = 0; i < bits.length; i += 5)
+    out += alphabet[Number.parseInt(bits.slice(i, i + 5).padEnd(5, "0"), 2)];
+  return out;
+}
+
+describe("the dispute's reason file", () => {
+  const borrower = "0x90f79bf6eb2c4f870365e785982e1f101e93b906";
+  const at = 1_800_000_000;
+
+  test("named <cid>.json, with the ipfs add command, and the CID is the downloaded bytes' own", async () => {
+    const f = disputeFile("3", "  The GPU was missing: nvidia-smi listed no device.  ", borrower, at);
+    expect(f.cid).toMatch(/^bafkrei[a-z2-7]{52}$/);
+    expect(f.name).toBe(`${f.cid}.json`);
+    expect(f.type).toBe("application/json");
+    expect(f.command).toBe(`ipfs add --cid-version 1 --raw-leaves ${f.cid}.json`);
+    expect(f.text).toBe(
+      disputeDocument("3", "The GPU was missing: nvidia-smi listed no device.", borrower, at),
+    );
+    // The bytes the browser saves (the Blob offered for download), hashed: the CID that goes on-chain.
+    const blob = disputeBlob(f);
+    expect(blob.type).toBe("application/json");
+    const saved = new Uint8Array(await blob.arrayBuffer());
+    expect(new TextDecoder().decode(saved)).toBe(f.text);
+    expect(rawCid(saved)).toBe(f.cid);
+    expect(independentRawCid(saved)).toBe(f.cid);
+  });
+
+  test("non-ASCII reasons are hashed as the UTF-8 the file holds", async () => {
+    const f = disputeFile("3", "La GPU n’était pas là — ノーGPU 🙁", borrower, at);
+    const saved = new Uint8Array(await disputeBlob(f).arrayBuffer());
+    expect(saved).toEqual(new TextEncoder().encode(f.text));
+    expect(independentRawCid(saved)).toBe(f.cid);
+    expect(JSON.parse(new TextDecoder().decode(saved)).reason).toBe("La GPU n’était pas là — ノーGPU 🙁");
+  });
+
+  test("fixed once: the same reason and time give the same CID; another time, another CID", () => {
+    const a = disputeFile("3", "The GPU was missing.", borrower, at);
+    expect(disputeFile("3", "The GPU was missing.", borrower, at).cid).toBe(a.cid);
+    expect(disputeFile("3", "The GPU was missing.", borrower, at + 1).cid).not.toBe(a.cid);
+    expect(disputeFile("4", "The GPU was missing.", borrower, at).cid).not.toBe(a.cid);
+  });
+
+  test("too short a reason, or a document over one IPFS block, is refused in words", () => {
+    expect(disputeReasonProblem("  broken  ")).toMatch(/at least a sentence \(10 characters or more\)/);
+    expect(disputeReasonProblem("It never started.")).toBeNull();
+    expect(() => disputeFile("3", "short", borrower, at)).toThrow(/at least a sentence/);
+    // One chunk of `ipfs add` (256 KiB) is the most that keeps the CID equal to rawCid of the bytes.
+    const overhead = disputeDocument("3", "", borrower, at).length;
+    const fits = "x".repeat(DISPUTE_DOCUMENT_MAX_BYTES - overhead);
+    expect(disputeFile("3", fits, borrower, at).bytes.length).toBe(DISPUTE_DOCUMENT_MAX_BYTES);
+    expect(() => disputeFile("3", `${fits}x`, borrower, at)).toThrow(/too long.*262145 bytes, over 262144/);
   });
 });
