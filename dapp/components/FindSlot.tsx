@@ -94,8 +94,8 @@ function fieldsToBody(
   if (f.gpu.trim() !== "") body.gpu = f.gpu.trim();
   number("minVram", "the memory per GPU", false);
   number("count", "how many GPUs", true);
-  if (body.count !== undefined && (!Number.isInteger(body.count) || (body.count as number) < 1))
-    errors.count = "The number of GPUs must be a whole number, at least 1.";
+  if (body.count !== undefined && (!Number.isInteger(body.count) || (body.count as number) < 0))
+    errors.count = "The number of GPUs must be a whole number: 0 for no GPU (CPU-only machines), or more.";
   number("hours", "how many hours", true);
   if (body.hours === 0) errors.hours = "The duration must be more than 0 hours.";
   number("budget", "the budget", false);
@@ -302,7 +302,7 @@ export function FindSlot() {
           <div className="grid2">
             {field("gpu", "GPU model or family (empty: any)", { placeholder: "A100", spellCheck: false })}
             {field("minVram", "At least this much memory per GPU (GiB)", { inputMode: "decimal" })}
-            {field("count", "Number of GPUs", { inputMode: "numeric" })}
+            {field("count", "Number of GPUs (0: no GPU needed)", { inputMode: "numeric" })}
             {field("hours", "Hours", { inputMode: "decimal", placeholder: "4" })}
             {field("earliest", `Earliest start (${tz})`, { type: "datetime-local" })}
             {field("latest", `Latest end (${tz})`, { type: "datetime-local" })}

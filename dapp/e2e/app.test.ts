@@ -10,11 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { marketAbi } from "@computehive/sdk";
+import ICAL from "ical.js";
 import type { Page } from "playwright-core";
 import { createPublicClient, createTestClient, http } from "viem";
 import { realAgentUnusable } from "../../oracle-node/test/agent.ts";
@@ -88,6 +89,11 @@ describe("the dApp in Chromium (anvil, subgraph host, oracle daemon, host agent)
       await (await download).saveAs(keyFile);
       await chmod(keyFile, 0o600);
       await page.getByLabel("I saved the private key file").check();
+      // The pricing assistant's mark: honest about a CPU-only development host.
+      await page
+        .getByText(/No price estimate exists for CPU-only listings/)
+        .first()
+        .waitFor({ timeout: 30_000 });
       await browser.screenshot(page, "listing-booking-form");
       await page.getByTestId("book-button").click();
       const status = page.getByTestId("booking-status");
@@ -118,6 +124,22 @@ describe("the dApp in Chromium (anvil, subgraph host, oracle daemon, host agent)
       );
       assert.match(certificate, /^ssh-ed25519-cert-v01@openssh\.com /);
       await browser.screenshot(page, "my-bookings");
+
+      // The booking's calendar file: RFC 5545 (parsed with ical.js), the booking's stable UID, no secret in it.
+      const icsDownload = page.waitForEvent("download");
+      await page.getByRole("button", { name: `Add booking ${bookingId} to calendar (.ics)` }).click();
+      const icsFile = join(keyDir, "booking.ics");
+      await (await icsDownload).saveAs(icsFile);
+      const icsText = await readFile(icsFile, "utf8");
+      const event = new ICAL.Component(ICAL.parse(icsText)).getFirstSubcomponent("vevent");
+      assert.equal(
+        event?.getFirstPropertyValue("uid"),
+        `booking-31337-${stack.local.deployment.market.toLowerCase()}-${bookingId}@computehive`,
+      );
+      assert.equal(event?.getFirstPropertyValue("sequence"), 0);
+      assert.equal(event?.getAllSubcomponents("valarm").length, 2);
+      assert.ok(!icsText.includes(certificate.split(" ")[1] ?? "-"), "no certificate in the calendar file");
+      assert.ok(!/ssh |BEGIN OPENSSH/.test(icsText), "no ssh command or key in the calendar file");
 
       // The auditor's view of the same booking.
       const auditor = await browser.page({ account: stack.local.accounts.deployer.address });
@@ -245,6 +267,29 @@ describe("the dApp in Chromium (anvil, subgraph host, oracle daemon, host agent)
     await chart.first().waitFor({ timeout: 30_000 });
     assert.match((await chart.first().getAttribute("aria-label")) ?? "", /ETH in all/);
     await browser.screenshot(page, "lender-earnings");
+    assert.deepEqual(browser.external, [], "no request left the machine");
+  });
+
+  test("the market index charts the day's bookings; Find a slot shows what it understood, then options", async () => {
+    const page = await browser.page({ account: stack.local.accounts.borrower.address });
+    await open(page, "/market");
+    await page.getByRole("heading", { name: "Market index" }).waitFor({ timeout: 30_000 });
+    await page.getByText("CPU-only (development hosts)").first().waitFor({ timeout: 30_000 });
+    assert.ok((await page.getByRole("img").count()) >= 2, "the utilization and price charts");
+    await browser.screenshot(page, "market-index");
+
+    await open(page, "/schedule");
+    await page.getByLabel("What do you need?").fill("5 minutes on a CPU-only machine tomorrow");
+    await page.getByRole("button", { name: "Find a slot", exact: true }).click();
+    await page.getByRole("heading", { name: /What was understood from/ }).waitFor({ timeout: 30_000 });
+    const option = page.getByTestId("schedule-option").first();
+    await option.waitFor({ timeout: 30_000 });
+    const link = option.getByRole("link", { name: /Review and book listing \d+/ });
+    const href = (await link.getAttribute("href")) ?? "";
+    assert.match(href, /^\/listings\/\d+\?start=\d+&end=\d+$/);
+    const [, start, end] = /start=(\d+)&end=(\d+)/.exec(href) ?? [];
+    assert.equal(Number(end) - Number(start), 300, "five one-minute slots");
+    await browser.screenshot(page, "find-a-slot");
     assert.deepEqual(browser.external, [], "no request left the machine");
   });
 });

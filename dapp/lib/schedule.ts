@@ -144,7 +144,7 @@ const requestSchema = z
         .optional(),
       count: num("The GPU count")
         .int({ error: "The GPU count must be a whole number." })
-        .min(1, { error: "The GPU count must be at least 1." })
+        .min(0, { error: "The GPU count must be 0 (no GPU needed) or more." })
         .max(255, { error: "The GPU count is at most 255 (a listing has at most 255 GPUs)." })
         .default(1),
       hours: num("The duration (hours)")
@@ -364,7 +364,11 @@ export function describeRequest(req: ScheduleRequest, timeZone: string, now: num
           : `GPU: ${req.gpu} (any of ${m.length}: ${m.map((g) => g.name).join(", ")})`,
     );
   }
-  out.push(`count: ${req.count} GPU${req.count === 1 ? "" : "s"}`);
+  out.push(
+    req.count === 0
+      ? "count: no GPU needed (CPU-only machines fit)"
+      : `count: ${req.count} GPU${req.count === 1 ? "" : "s"}`,
+  );
   if (req.minVramGiB !== undefined) out.push(`VRAM: at least ${trimmed(req.minVramGiB)} GiB per GPU`);
   if (req.minFp16Tflops !== undefined)
     out.push(`throughput: at least ${trimmed(req.minFp16Tflops)} FP16 TFLOPS per GPU`);

@@ -175,7 +175,7 @@ describe("the API's body", () => {
     expect(error({ hours: "4" })).toBe("The duration (hours) must be a number.");
     expect(error({ hours: undefined })).toBe("The duration (hours) is missing.");
     expect(error({ count: 1.5 })).toBe("The GPU count must be a whole number.");
-    expect(error({ count: 0 })).toBe("The GPU count must be at least 1.");
+    expect(error({ count: -1 })).toBe("The GPU count must be 0 (no GPU needed) or more.");
     expect(error({ latestEnd: AFTERNOON })).toBe("The latest end must be after the earliest start.");
     expect(error({ latestEnd: AFTERNOON + 400 * DAY })).toMatch(/at most 366 days/);
     expect(error({ earliestStart: 1.5 })).toBe("The earliest start must be whole unix seconds.");
@@ -185,8 +185,8 @@ describe("the API's body", () => {
     expect(error({ timeZone: "Nowhere" })).toMatch(/Unknown time zone/);
     expect(error({ price: 3 })).toMatch(/Unknown field “price”: a request has the fields gpu, /);
     // Several problems at once are all said.
-    expect(error({ hours: -1, count: 0 })).toBe(
-      "The GPU count must be at least 1. The duration must be more than 0 hours.",
+    expect(error({ hours: -1, count: -1 })).toBe(
+      "The GPU count must be 0 (no GPU needed) or more. The duration must be more than 0 hours.",
     );
   });
 });

@@ -38,6 +38,15 @@ const freeListing: ScheduleListing = {
 };
 
 describe("parseRequest: what it reads", () => {
+  it("reads a request for no GPU as count 0, and says so", () => {
+    for (const text of ["5 minutes on a CPU-only machine tomorrow", "2 hours tomorrow without a GPU"]) {
+      const r = parseRequest(text, berlin);
+      assert.equal(r.request?.count, 0, text);
+      assert.ok(r.understood.includes("count: no GPU needed (CPU-only machines fit)"), text);
+    }
+    assert.equal(parseRequest("2 hours on an A100 tomorrow", berlin).request?.count, 1);
+  });
+
   it("reads the issue's example and says each piece back", () => {
     const r = parsed("4 hours on an A100 tomorrow afternoon under $2/h");
     assert.deepEqual(r.request, {

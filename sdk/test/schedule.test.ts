@@ -191,6 +191,19 @@ describe("schedule: calendars", () => {
 });
 
 describe("schedule: filters", () => {
+  it("count 0 asks for no GPU: CPU-only development hosts fit, and GPU terms with it are refused", () => {
+    const cpu = listing("7", { gpuModel: "", gpuCount: 0, vramMiBPerGpu: 0 });
+    const gpu = listing("8");
+    assert.deepEqual(ids(schedule(request({ count: 0 }), [cpu, gpu], opts)).sort(), ["7", "8"]);
+    assert.deepEqual(ids(schedule(request({ count: 1 }), [cpu, gpu], opts)), ["8"]);
+    throwsSchedule(
+      () => schedule(request({ count: 0, gpu: "A100" }), [cpu], opts),
+      "bad-request",
+      /at least 1 GPU/,
+    );
+    throwsSchedule(() => schedule(request({ count: -1 }), [cpu], opts), "bad-request");
+  });
+
   const market = [
     listing("1", { gpuModel: A100_80 }),
     listing("2", { gpuModel: A100_40, vramMiBPerGpu: 40960 }),
@@ -468,7 +481,7 @@ describe("schedule: when nothing fits", () => {
 
 describe("schedule: bad input", () => {
   it("refuses malformed requests, options and listings with codes", () => {
-    throwsSchedule(() => schedule(request({ count: 0 }), [], opts), "bad-request", /count/);
+    throwsSchedule(() => schedule(request({ count: 1.5 }), [], opts), "bad-request", /count/);
     throwsSchedule(() => schedule(request({ hours: -1 }), [], opts), "bad-request", /hours/);
     throwsSchedule(() => schedule(request({ latestEnd: T0 }), [], opts), "bad-request", /window is empty/);
     throwsSchedule(

@@ -565,7 +565,14 @@ export function parseRequest(text: string, opts: ParseRequestOptions): ParsedReq
   const results = chrono.parse(dateText, clock.ref, { forwardDate: true });
 
   // GPU and count
-  if (gpu === null) {
+  if (
+    gpu === null &&
+    minVram === null &&
+    tflops === null &&
+    /\b(cpu[- ]?only|no gpus?|without (a )?gpus?)\b/i.test(text)
+  ) {
+    understood.push("GPU: none needed");
+  } else if (gpu === null) {
     understood.push("GPU: any model (none named)");
   } else if (gpu.matches.length === 1) {
     understood.push(`GPU: ${(gpu.matches[0] as GpuFacts).name}`);
@@ -579,11 +586,21 @@ export function parseRequest(text: string, opts: ParseRequestOptions): ParsedReq
         : `GPU: "${gpu.query.trim()}" (any of ${gpu.matches.length}: ${gpu.matches.map((g) => g.name).join(", ")})`,
     );
   }
-  const n = count ?? 1;
-  if (!Number.isSafeInteger(n) || n < 1) {
+  // "CPU-only", "no GPU", "without a GPU": any machine fits, CPU-only development hosts included (count 0).
+  const noGpu =
+    gpu === null &&
+    minVram === null &&
+    tflops === null &&
+    /\b(cpu[- ]?only|no gpus?|without (a )?gpus?)\b/i.test(text);
+  const n = noGpu ? 0 : (count ?? 1);
+  if (!Number.isSafeInteger(n) || n < (noGpu ? 0 : 1)) {
     missing.push(`how many GPUs: "${n}" is not a whole number of GPUs`);
   }
-  understood.push(`count: ${n} GPU${n === 1 ? "" : "s"}${count === null ? " (default)" : ""}`);
+  understood.push(
+    noGpu
+      ? "count: no GPU needed (CPU-only machines fit)"
+      : `count: ${n} GPU${n === 1 ? "" : "s"}${count === null ? " (default)" : ""}`,
+  );
 
   if (minVram !== null)
     understood.push(`VRAM: at least ${trimmed(minVram)} GiB per GPU (GB read as GiB, as GPU memory is sold)`);

@@ -213,8 +213,15 @@ const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFin
 function checkRequest(req: ScheduleRequest): void {
   const bad = (message: string) => new ScheduleError("bad-request", message);
   if (typeof req !== "object" || req === null) throw bad("the request must be an object");
-  if (!Number.isSafeInteger(req.count) || req.count < 1) {
-    throw bad(`count must be a whole number of GPUs, at least 1, got ${req.count}`);
+  // count 0: no GPU needed, so CPU-only machines (development hosts, gpuCount 0) fit too.
+  if (!Number.isSafeInteger(req.count) || req.count < 0) {
+    throw bad(`count must be a whole number of GPUs (0 for no GPU), got ${req.count}`);
+  }
+  if (
+    req.count === 0 &&
+    (req.gpu !== undefined || (req.minVramGiB ?? 0) > 0 || (req.minFp16Tflops ?? 0) > 0)
+  ) {
+    throw bad("a GPU model, memory or throughput needs a count of at least 1 GPU");
   }
   if (!isNum(req.hours) || req.hours <= 0) throw bad(`hours must be a positive number, got ${req.hours}`);
   if (!isNum(req.earliestStart) || !isNum(req.latestEnd)) {
