@@ -24,7 +24,9 @@ import { chromiumMissing, launch } from "../e2e/browser.ts";
 import { startE2eStack } from "../e2e/stack.ts";
 
 const LISTINGS = 1000;
-const ROUTES = (process.env.BENCH_DAPP_ROUTES ?? "/,/listings/1,/bookings,/lender,/audit,/market,/schedule").split(",");
+const ROUTES = (
+  process.env.BENCH_DAPP_ROUTES ?? "/,/listings/1,/bookings,/lender,/audit,/market,/schedule"
+).split(",");
 const say = (m: string) => process.stderr.write(`${m}\n`);
 
 const missing = chromiumMissing();

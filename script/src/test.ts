@@ -86,7 +86,7 @@ const steps: Step[] = [
   { name: "typescript types (tsc host-agent)", cmd: bin("tsc"), args: ["-p", "host-agent"] },
   { name: "typescript types (tsc oracle-node)", cmd: bin("tsc"), args: ["-p", "oracle-node"] },
   {
-    name: "sdk: endpoint envelope and session key, with test vectors (node --test)",
+    name: "sdk: endpoint envelope and session key (test vectors), GPU facts, price model, scheduler, calendar (node --test)",
     cmd: "npm",
     args: ["--workspace", "sdk", "run", "test"],
     count: nodeTestCount,
