@@ -1,5 +1,6 @@
 // Shapes of the subgraph's answers (subgraph/schema.graphql) as JSON delivers them: BigInt as decimal strings,
 // Bytes as 0x-hex, ids as strings.
+import { BOOKING_STATUSES, type BookingStatus } from "@computehive/sdk";
 
 export type BookingStatusName =
   | "Booked"
@@ -137,19 +138,9 @@ export interface SgAccountAsset {
 }
 
 /** IMarket's Status, by its uint8 value. */
-export const STATUS_NAMES = [
-  "None",
-  "Booked",
-  "Active",
-  "Reported",
-  "Disputed",
-  "Settled",
-  "Cancelled",
-  "Declined",
-  "NoShow",
-] as const;
+export const STATUS_NAMES = BOOKING_STATUSES;
 
-export type OnChainStatusName = (typeof STATUS_NAMES)[number];
+export type OnChainStatusName = BookingStatus;
 
 export function statusName(value: number): OnChainStatusName {
   const name = STATUS_NAMES[value];

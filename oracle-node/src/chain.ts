@@ -3,7 +3,13 @@
  * lender can act on (RPC unreachable, wrong chain, no market there), and reverts decoded into the
  * contract's own error names and arguments.
  */
-import { chainFor, type Deployment, marketAbi } from "@computehive/sdk";
+import {
+  type BookingStatus,
+  bookingStatusName,
+  chainFor,
+  type Deployment,
+  marketAbi,
+} from "@computehive/sdk";
 
 export { chainFor };
 
@@ -124,19 +130,8 @@ export function isNetworkError(err: unknown): boolean {
   return false;
 }
 
-const STATUS_NAMES = [
-  "None",
-  "Booked",
-  "Active",
-  "Reported",
-  "Disputed",
-  "Settled",
-  "Cancelled",
-  "Declined",
-  "NoShow",
-] as const;
-export type StatusName = (typeof STATUS_NAMES)[number];
-export const statusName = (s: number): StatusName => STATUS_NAMES[s] ?? "None";
+export type StatusName = BookingStatus;
+export const statusName = (s: number): StatusName => bookingStatusName(s);
 
 /** A revert in words a lender understands: the contract's error, explained where it is a common one. */
 export function explainError(err: unknown): string {

@@ -12,6 +12,7 @@
 import { fileURLToPath } from "node:url";
 import { GPU_FACTS } from "../src/ai/gpus.ts";
 import { type ScheduleListing, type ScheduleRequest, schedule } from "../src/ai/schedule.ts";
+import { seededRandom } from "../src/random.ts";
 
 const SLOT = 900;
 const H = 3600;
@@ -21,18 +22,6 @@ const NOW = Date.UTC(2026, 10, 23) / 1000;
 const CALENDAR_DAYS = 14;
 const REGIONS = ["us-east", "us-west", "eu-west", "eu-central", "ap-northeast", "ap-southeast", "sa-east"];
 const FAMILIES = ["A100", "H100", "H200", "L40S", "RTX 4090", "A10", "L4", "RTX 3090"];
-
-/** mulberry32: a small, well-known seeded PRNG (Math.random cannot be seeded, and runs must repeat). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function pick<T>(rand: () => number, items: readonly T[]): T {
   return items[Math.floor(rand() * items.length)] as T;
@@ -123,7 +112,7 @@ export async function benchScheduler(
 ): Promise<{ listings: number; runs: number; p95Ms: number; medianMs: number; noFitRuns: number }> {
   const listings = opts.listings ?? 10_000;
   const runs = Math.max(opts.runs ?? 100, 1);
-  const rand = seeded(7);
+  const rand = seededRandom(7);
   const data = market(listings, rand);
   const reqs = requests(runs, rand);
   const options = { now: NOW, slotLength: SLOT, known: { from: NOW, until: NOW + CALENDAR_DAYS * DAY } };

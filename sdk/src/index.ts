@@ -7,5 +7,7 @@ export * from "./cid.ts";
 export * from "./deployments.ts";
 export * from "./envelope.ts";
 export * from "./generated.ts";
+export * from "./random.ts";
 export * from "./session-key.ts";
 export * from "./ssh-command.ts";
+export * from "./status.ts";

@@ -17,7 +17,14 @@
 // (two join later), top up bonds after slashes, change prices and terms, pause listings for maintenance, one host
 // unbonds and comes back, and everybody withdraws their credits from time to time.
 import { pbkdf2Sync } from "node:crypto";
-import { type Deployment, marketAbi, mockV3AggregatorAbi, rawCid, testTokenAbi } from "@computehive/sdk";
+import {
+  type Deployment,
+  marketAbi,
+  mockV3AggregatorAbi,
+  rawCid,
+  seededRandom,
+  testTokenAbi,
+} from "@computehive/sdk";
 import {
   type AbiEvent,
   type Address,
@@ -341,18 +348,6 @@ function deriveActors(roles: Map<number, string>): Map<number, Actor> {
   return out;
 }
 
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /* ---------------------------------------------------------------------------------------------------------- */
 /* State of the simulation                                                                                     */
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -459,7 +454,7 @@ export async function generateMarketHistory(opts: MarketHistoryOptions): Promise
   const d = opts.deployment;
   const target = opts.targetEvents ?? 20_000;
   const days = opts.days ?? 40;
-  const rand = prng(opts.seed ?? 1);
+  const rand = seededRandom(opts.seed ?? 1);
   const rpc = new JsonRpc(opts.rpcUrl);
   const market = getAddress(d.market);
   const p = d.params;

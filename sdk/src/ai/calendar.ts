@@ -24,19 +24,14 @@ import ical, {
 } from "ical-generator";
 import { type Address, getAddress, isAddress } from "viem";
 import { describe } from "../input.ts";
+import { BOOKING_STATUSES, type BookingStatus } from "../status.ts";
 
 /** The market's booking statuses (`IMarket.Status`) except `None`, by name. */
-export const BOOKING_STATUS_NAMES = [
-  "Booked",
-  "Active",
-  "Reported",
-  "Disputed",
-  "Settled",
-  "Cancelled",
-  "Declined",
-  "NoShow",
-] as const;
-export type BookingStatusName = (typeof BOOKING_STATUS_NAMES)[number];
+/** The statuses a booking that exists can have (the contract's enum without "None"). */
+export type BookingStatusName = Exclude<BookingStatus, "None">;
+export const BOOKING_STATUS_NAMES: readonly BookingStatusName[] = BOOKING_STATUSES.filter(
+  (s): s is BookingStatusName => s !== "None",
+);
 
 /** Statuses in which the session will never happen: the event is cancelled. */
 const CANCELLED: ReadonlySet<BookingStatusName> = new Set(["Cancelled", "Declined", "NoShow"]);

@@ -8,21 +8,12 @@
 //                 × (0.85 + 0.2 × reliability) × short-notice premium (1 + 0.15·e^(−lead/6 h))
 //                 × (1.1 if confidential) × noise (log-normal, σ = 0.06)
 // Utilization is a per-model random walk over days, so "recent utilization" carries signal over time.
+import { seededRandom } from "../random.ts";
 import { GPU_FACTS } from "./gpus.ts";
 import type { PriceContext, PriceExample } from "./pricing.ts";
 import { hardwarePrior } from "./prior.ts";
 
-/** mulberry32: a small, well-known seeded PRNG; Math.random cannot be seeded, and results must repeat. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 function normal(rand: () => number): number {
   // Box–Muller.
