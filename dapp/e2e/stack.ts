@@ -14,7 +14,7 @@ import { pino } from "pino";
 import { parseEther, parseEventLogs, zeroAddress } from "viem";
 import { connectMarket } from "../../oracle-node/src/chain.ts";
 import { Daemon } from "../../oracle-node/src/daemon.ts";
-import { openPinner } from "../../oracle-node/src/ipfs.ts";
+import { openPinner, type Pinner } from "../../oracle-node/src/ipfs.ts";
 import { startRealAgent, startTestAgent, type TestAgent } from "../../oracle-node/test/agent.ts";
 import { freePort } from "../../script/src/lib/anvil.ts";
 import { walletClientFor } from "../../script/src/lib/clients.ts";
@@ -31,6 +31,8 @@ export interface E2eStack {
   subgraph: SubgraphHost;
   agent: TestAgent;
   daemon: Daemon;
+  /** The daemon's pinner: where it pins the session reports whose CIDs go on-chain. */
+  pinner: Pinner;
   /** The small listing the tests book: 1 vCPU, 512 MiB, 10 GiB, no GPU. */
   listingId: bigint;
   appUrl: string;
@@ -149,7 +151,7 @@ export async function startE2eStack(
     const appUrl = `http://127.0.0.1:${port}`;
     await waitForHttp(`${appUrl}/api/config`, 60_000, app);
     log(`dApp at ${appUrl}`);
-    return { local, rpcUrl, subgraph, agent, daemon, listingId, appUrl, stop };
+    return { local, rpcUrl, subgraph, agent, daemon, pinner, listingId, appUrl, stop };
   } catch (err) {
     await stop();
     throw err;

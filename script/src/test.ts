@@ -92,13 +92,13 @@ const steps: Step[] = [
     count: nodeTestCount,
   },
   {
-    name: "host agent: inventory, SSH CA, guest image, VMs on libvirt and QEMU (node --test)",
+    name: "host agent: inventory, SSH CA, guest image, VMs on libvirt and QEMU, guest isolation (node --test)",
     cmd: "npm",
     args: ["--workspace", "host-agent", "run", "test"],
     count: nodeTestCount,
   },
   {
-    name: "oracle node: daemon, lender CLI, IPFS, crashes, reorg, a real VM with OpenSSH (node --test)",
+    name: "oracle node: daemon, lender CLI, IPFS, crashes, reorg, a real VM with OpenSSH, price, calendar feed, boundaries (node --test)",
     cmd: "npm",
     args: ["--workspace", "oracle-node", "run", "test"],
     count: nodeTestCount,
@@ -118,9 +118,18 @@ const steps: Step[] = [
   { name: "typescript types (tsc dapp)", cmd: bin("tsc"), args: ["-p", "dapp"] },
   { name: "typescript types (tsc dapp/e2e)", cmd: bin("tsc"), args: ["-p", "dapp/e2e"] },
   {
-    name: "dApp in Chromium: marketplace, booking to SSH login, audit, lender (node --test)",
+    name: "dApp in Chromium: marketplace, booking to SSH login, audit, lender, market index, Find a slot; the full journey (node --test)",
     cmd: process.execPath,
-    args: ["--import", "tsx", "--test", "--test-reporter=spec", ...testFiles("dapp/e2e")],
+    // One file at a time: every file's host agent shares qemu:///system and tears down booking domains it does not
+    // know, so two stacks at once would destroy each other's VMs (node --test runs files in parallel on more cores).
+    args: [
+      "--import",
+      "tsx",
+      "--test",
+      "--test-concurrency=1",
+      "--test-reporter=spec",
+      ...testFiles("dapp/e2e"),
+    ],
     count: nodeTestCount,
   },
   {
@@ -132,7 +141,14 @@ const steps: Step[] = [
   {
     name: "deploy + seed against anvil (node --test)",
     cmd: process.execPath,
-    args: ["--import", "tsx", "--test", "--test-reporter=spec", ...testFiles("script/test")],
+    args: [
+      "--import",
+      "tsx",
+      "--test",
+      "--test-concurrency=1",
+      "--test-reporter=spec",
+      ...testFiles("script/test"),
+    ],
     count: nodeTestCount,
   },
 ];
