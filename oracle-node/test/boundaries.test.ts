@@ -198,7 +198,14 @@ describe("the lender's own node cannot decrypt a borrower's envelope", () => {
     const files = await filesUnder(stateDir);
     const seen = new Set<string>();
     for (const f of files) {
-      const text = (await readFile(f)).toString("latin1");
+      // The daemon is still running: a file listed a moment ago may be gone (its state file's atomic-write
+      // temporary is renamed away). What is renamed is read under its final name.
+      const bytes = await readFile(f).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return null;
+        throw e;
+      });
+      if (bytes === null) continue;
+      const text = bytes.toString("latin1");
       for (const m of text.matchAll(/(?<![0-9a-fA-F])(?:0x)?([0-9a-fA-F]{64})(?![0-9a-fA-F])/g)) {
         const hex = (m[1] as string).toLowerCase();
         if (seen.has(hex)) continue;
@@ -249,7 +256,13 @@ describe("the lender's own node cannot decrypt a borrower's envelope", () => {
     const log = await readFile(logFile, "utf8");
     assert.ok(log.length > 0 && /activat/i.test(log), "the log was written and covers the activation");
     for (const f of await filesUnder(stateDir)) {
-      const text = (await readFile(f)).toString("latin1");
+      // A file may vanish between listing and reading (the state file's atomic-write temporary).
+      const bytes = await readFile(f).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ENOENT") return null;
+        throw e;
+      });
+      if (bytes === null) continue;
+      const text = bytes.toString("latin1");
       for (const n of needles) assert.ok(!text.includes(n), `${f} must not contain ${n.slice(0, 40)}`);
     }
     await stopDaemon();
