@@ -1,6 +1,7 @@
 // Shapes of the subgraph's answers (subgraph/schema.graphql) as JSON delivers them: BigInt as decimal strings,
 // Bytes as 0x-hex, ids as strings.
-import { BOOKING_STATUSES, type BookingStatus } from "@computehive/sdk";
+// The status list alone: the sdk's main entry would bring its whole module graph into every page that reads types.
+import { BOOKING_STATUSES, type BookingStatus } from "@computehive/sdk/status";
 
 export type BookingStatusName =
   | "Booked"
