@@ -1,7 +1,6 @@
 // Shapes of the subgraph's answers (subgraph/schema.graphql) as JSON delivers them: BigInt as decimal strings,
 // Bytes as 0x-hex, ids as strings.
-// The status list alone: the sdk's main entry would bring its whole module graph into every page that reads types.
-import { BOOKING_STATUSES, type BookingStatus } from "@computehive/sdk/status";
+import { BOOKING_STATUSES, type BookingStatus } from "@computehive/sdk";
 
 export type BookingStatusName =
   | "Booked"
